@@ -1,0 +1,67 @@
+"""`python -m custseg [hydra overrides]` (also the `custseg` command)."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger("custseg")
+
+
+def project_root() -> Path:
+    """The checkout this package is installed from (editable install): it holds conf/."""
+    return Path(__file__).resolve().parents[2]
+
+
+def conf_dir() -> Path:
+    path = project_root() / "conf"
+    if not path.is_dir():
+        raise SystemExit(
+            f"custseg: config folder {path} not found; install the project with "
+            "`pip install -e .` from its checkout"
+        )
+    return path
+
+
+if not OmegaConf.has_resolver("custseg_root"):
+    OmegaConf.register_new_resolver("custseg_root", lambda: str(project_root()))
+
+
+def _main(cfg: DictConfig) -> None:
+    from custseg.data.schema import SchemaError
+    from custseg.features import FeatureError
+    from custseg.pipeline import run
+
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = run(cfg, out / "artifacts")
+    except (SchemaError, FeatureError, ValueError) as exc:
+        log.error("%s", exc)
+        sys.exit(2)
+    log.info("Run %s logged: %s (outputs in %s)", result.run_id, result.run_name, out)
+
+
+def _expand_overrides(argv: list[str]) -> list[str]:
+    """`--overrides "a=1 b=2"` -> `a=1 b=2`: `mlflow run` passes all overrides as one quoted
+    parameter, which Hydra would read as a single override."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--overrides":
+            out += shlex.split(next(it, ""))
+        elif arg.startswith("--overrides="):
+            out += shlex.split(arg.split("=", 1)[1])
+        else:
+            out.append(arg)
+    return out
+
+
+def main() -> None:
+    sys.argv = [sys.argv[0], *_expand_overrides(sys.argv[1:])]
+    hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")(_main)()

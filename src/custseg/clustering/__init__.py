@@ -1,0 +1,1 @@
+"""Clustering algorithms behind one registry, and the metrics every run reports."""

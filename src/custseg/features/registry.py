@@ -1,0 +1,55 @@
+"""Registry of feature sets: a config name maps to the columns it needs and its builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from custseg.data.schema import has_column
+
+
+class FeatureError(ValueError):
+    """A feature set cannot be built from this data; the message says what would work."""
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    name: str
+    required: tuple[str, ...]  # canonical columns that must hold values
+    build: Callable[[pd.DataFrame], pd.DataFrame]  # cleaned lines -> one row per customer
+
+
+REGISTRY: dict[str, FeatureSet] = {}
+
+
+def register(fs: FeatureSet) -> FeatureSet:
+    REGISTRY[fs.name] = fs
+    return fs
+
+
+def usable_sets(tx: pd.DataFrame) -> list[str]:
+    return [n for n, fs in REGISTRY.items() if all(has_column(tx, c) for c in fs.required)]
+
+
+def build_features(tx: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Build the named set; a missing input column is an error that names it and the sets that
+    would work on this data, instead of a KeyError deep in a groupby."""
+    if name not in REGISTRY:
+        raise FeatureError(f"features.name: unknown feature set {name!r}; one of {list(REGISTRY)}")
+    fs = REGISTRY[name]
+    missing = [c for c in fs.required if not has_column(tx, c)]
+    if missing:
+        raise FeatureError(
+            f"feature set {name!r} needs column {missing[0]!r}, which this data does not have; "
+            f"feature sets that work on it: {usable_sets(tx) or 'none'}"
+        )
+    feats = fs.build(tx)
+    feats.index = feats.index.astype("str")
+    feats.index.name = "customer_id"
+    return feats.astype("float64")
+
+
+def per_customer(tx: pd.DataFrame) -> pd.core.groupby.DataFrameGroupBy:
+    return tx.groupby("customer_id", observed=True, sort=True)

@@ -1,0 +1,109 @@
+"""One MLflow parent run per pipeline run; a failure marks the run FAILED with its reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+log = logging.getLogger(__name__)
+MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
+
+
+def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested config -> {'data.name': 'demo', ...}; lists become their JSON text."""
+    out: dict[str, str] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out |= flatten(value, f"{name}.")
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            out[name] = text[:MAX_PARAM_LEN]
+    return out
+
+
+class Tracker:
+    """Thin handle on the active run, so the pipeline never imports mlflow itself."""
+
+    def __init__(self, run: mlflow.ActiveRun, artifact_dir: Path) -> None:
+        self.run = run
+        self.run_id = run.info.run_id
+        self.artifact_dir = artifact_dir
+
+    def params(self, params: Mapping[str, Any]) -> None:
+        items = list(flatten(params).items())
+        for i in range(0, len(items), 100):  # MLflow's batch limit
+            mlflow.log_params(dict(items[i : i + 100]))
+
+    def metrics(self, metrics: Mapping[str, float]) -> None:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+
+    def tags(self, tags: Mapping[str, Any]) -> None:
+        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+    def _keep(self, path: Path) -> None:
+        mlflow.log_artifact(str(path))
+
+    def table(self, df: pd.DataFrame, name: str) -> Path:
+        """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both."""
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        pq = self.artifact_dir / f"{name}.parquet"
+        df.to_parquet(pq)
+        csv = self.artifact_dir / f"{name}.csv"
+        df.to_csv(csv)
+        self._keep(pq)
+        self._keep(csv)
+        return pq
+
+    def text(self, text: str, name: str) -> Path:
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        path = self.artifact_dir / name
+        path.write_text(text)
+        self._keep(path)
+        return path
+
+    def json(self, obj: Any, name: str) -> Path:
+        return self.text(json.dumps(obj, indent=2, default=str), name)
+
+
+@contextmanager
+def tracked_run(
+    tracking: Mapping[str, Any], run_name: str, artifact_dir: Path | None = None
+) -> Iterator[Tracker]:
+    """Open the parent run; on any exception mark it FAILED with the reason and re-raise.
+
+    Under `mlflow run` the project launcher has already created a run (MLFLOW_RUN_ID); we log
+    into that one instead of opening a second.
+    """
+    mlflow.set_tracking_uri(str(tracking["uri"]))
+    if not os.environ.get("MLFLOW_RUN_ID"):
+        mlflow.set_experiment(str(tracking["experiment"]))
+    own_dir = artifact_dir is None
+    tmp = Path(tempfile.mkdtemp(prefix="custseg-")) if own_dir else artifact_dir
+    run = mlflow.start_run(run_name=run_name)
+    mlflow.set_tag("mlflow.runName", run_name)
+    log.info("MLflow run %s (%s) in %s", run.info.run_id, run_name, tracking["uri"])
+    try:
+        yield Tracker(run, tmp)
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        mlflow.set_tag("failure_reason", reason[:5000])
+        mlflow.end_run(status="FAILED")
+        log.error("Run %s FAILED: %s", run.info.run_id, reason)
+        raise
+    else:
+        mlflow.end_run(status="FINISHED")
+
+
+def client(uri: str) -> MlflowClient:
+    return MlflowClient(tracking_uri=uri)

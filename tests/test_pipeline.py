@@ -1,0 +1,182 @@
+"""End to end: one command -> one MLflow run holding params, metrics and artifacts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import adjusted_rand_score
+
+from custseg.cli import project_root
+from custseg.data.schema import SchemaError
+from custseg.features import FeatureError
+from custseg.pipeline import run
+from tests.conftest import make_cfg
+
+SMALL = "data.generator.n_rows=20000"
+
+
+def _runs(uri: str) -> list:
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("custseg")
+    return [] if exp is None else client.search_runs([exp.experiment_id])
+
+
+def _download(uri: str, run_id: str, name: str, dst: Path) -> Path:
+    return Path(mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=name, dst_path=str(dst), tracking_uri=uri
+    ))  # fmt: skip
+
+
+def test_demo_run_logs_params_metrics_and_artifacts(tracking_uri, tmp_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "out")
+    runs = _runs(tracking_uri)
+    assert len(runs) == 1
+    r = runs[0]
+    assert r.info.run_id == result.run_id and r.info.status == "FINISHED"
+    assert r.info.run_name == "demo/value_quantity/kmeans-k5"
+    p = r.data.params
+    assert p["data.name"] == "demo" and p["features.name"] == "value_quantity"
+    assert p["algorithm.n_clusters"] == "5" and p["seed"] == "42"
+    assert p["clean.cancellation_prefix"] == "C" and p["data.generator.n_rows"] == "20000"
+    m = r.data.metrics
+    expected = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "clean.rows_out",
+                "clean.dropped.duplicates", "clean.dropped.cancellations")  # fmt: skip
+    for key in expected:
+        assert key in m, key
+    assert m["clean.rows_out"] == result.cleaning.rows_out
+    assert m["silhouette"] == pytest.approx(result.metrics["silhouette"])
+    names = {a.path for a in MlflowClient(tracking_uri).list_artifacts(r.info.run_id)}
+    assert {"config.yaml", "cleaning.json", "segments.parquet", "segments.csv"} <= names
+    seg = pd.read_parquet(_download(tracking_uri, r.info.run_id, "segments.parquet", tmp_path))
+    pd.testing.assert_frame_equal(seg, result.segments)
+    assert seg["segment"].nunique() == 5
+    config = _download(tracking_uri, r.info.run_id, "config.yaml", tmp_path).read_text()
+    assert "n_rows: 20000" in config and "uri: sqlite" in config
+
+
+def test_kmeans_recovers_planted_segments_from_basket_features(tracking_uri, tmp_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "+experiment=demo_basket"), tmp_path)
+    truth = result.source.truth.customers.set_index("customer_id")["segment"]
+    ari = adjusted_rand_score(truth.loc[result.segments.index], result.segments["segment"])
+    assert ari >= 0.9
+    assert result.metrics["truth_ari"] == pytest.approx(ari)
+
+
+def test_same_config_and_seed_give_the_same_segments_and_metrics(tracking_uri, tmp_path):
+    a = run(make_cfg(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "a")
+    b = run(make_cfg(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "b")
+    pd.testing.assert_frame_equal(a.segments, b.segments)
+    assert a.metrics == b.metrics
+    c = run(make_cfg(f"tracking.uri={tracking_uri}", SMALL, "seed=7"), tmp_path / "c")
+    assert not c.segments.equals(a.segments)
+
+
+def test_failed_run_is_marked_failed_and_earlier_runs_stay(tracking_uri, tmp_path):
+    good = run(make_cfg(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "good")
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(SchemaError):
+        run(make_cfg(f"tracking.uri={tracking_uri}", "data=csv", f"data.path={missing}"),
+            tmp_path / "bad")  # fmt: skip
+    runs = {r.info.run_id: r for r in _runs(tracking_uri)}
+    assert len(runs) == 2
+    assert runs[good.run_id].info.status == "FINISHED"
+    failed = next(r for r in runs.values() if r.info.run_id != good.run_id)
+    assert failed.info.status == "FAILED"
+    assert "file not found" in failed.data.tags["failure_reason"]
+    assert str(missing) in failed.data.tags["failure_reason"]
+    assert (tmp_path / "good" / "segments.parquet").exists()
+    client = MlflowClient(tracking_uri)
+    assert "segments.parquet" in {a.path for a in client.list_artifacts(good.run_id)}
+
+
+def test_groceries_without_prices_fails_with_the_missing_column(
+    tracking_uri, tmp_path, groceries_path
+):
+    with pytest.raises(FeatureError, match="'amount'"):
+        run(make_cfg(f"tracking.uri={tracking_uri}", "data=groceries"), tmp_path)
+    (failed,) = _runs(tracking_uri)
+    assert failed.info.status == "FAILED"
+    assert "value_quantity" in failed.data.tags["failure_reason"]
+
+
+def test_data_without_products_still_segments(tracking_uri, tmp_path):
+    path = tmp_path / "spend.csv"
+    rows = [
+        {"cust": f"c{i}", "day": f"2024-01-{1 + j:02d}", "units": 1 + (i % 7) * j,
+         "spend": (1 + (i % 7) * j) * (1 + i % 3)}
+        for i in range(60) for j in range(1 + i % 4)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(path, index=False)
+    cfg = make_cfg(
+        f"tracking.uri={tracking_uri}", "data=csv", f"data.path={path}",
+        "data.columns.customer_id=cust", "data.columns.invoice_date=day",
+        "data.columns.quantity=units", "data.columns.amount=spend",
+        "data.columns.invoice_id=null", "data.columns.product_id=null",
+        "data.columns.unit_price=null", "algorithm.n_clusters=3",
+    )  # fmt: skip
+    result = run(cfg, tmp_path / "out")
+    assert len(result.segments) == 60 and result.segments["segment"].nunique() == 3
+    assert result.cleaning.skipped["non_product_codes"] == "source has no product ids"
+    (r,) = _runs(tracking_uri)
+    assert r.data.tags["skipped.rules"] == "no product ids in this source"
+
+
+@pytest.mark.slow
+def test_online_retail_run(tracking_uri, tmp_path, online_retail_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "data=online_retail"), tmp_path)
+    (r,) = _runs(tracking_uri)
+    assert r.info.run_name == "online_retail/value_quantity/kmeans-k5"
+    assert r.data.metrics["clean.rows_out"] == 391_150
+    assert r.data.metrics["n_customers"] == 4_334 == len(result.segments)
+    assert 0.3 < r.data.metrics["silhouette"] < 0.7
+
+
+def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | env
+    # `mlflow run` starts `python` from PATH: make it this interpreter, as in an active venv
+    full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
+    return subprocess.run(
+        args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+@pytest.mark.slow
+def test_cli_default_store_is_sqlite_in_the_working_directory(tmp_path):
+    proc = _cli([sys.executable, "-m", "custseg", SMALL], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "mlflow.db").exists()
+    (r,) = _runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert r.info.status == "FINISHED" and r.data.params["data.name"] == "demo"
+    assert "[6/6] log to MLflow done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_bad_input_exits_2_with_the_reason(tmp_path):
+    proc = _cli([sys.executable, "-m", "custseg", "data=csv", "data.path=nope.csv"], tmp_path)
+    assert proc.returncode == 2
+    assert "nope.csv: table: file not found" in proc.stdout + proc.stderr
+    (r,) = _runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert r.info.status == "FAILED"
+
+
+@pytest.mark.slow
+def test_mlflow_run_passes_overrides_through(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    overrides = f"{SMALL} features=basket hydra.run.dir={tmp_path / 'out'}"
+    proc = _cli(
+        [sys.executable, "-m", "mlflow", "run", str(project_root()), "--env-manager", "local",
+         "--experiment-name", "custseg", "-P", f"overrides={overrides}"],
+        tmp_path, MLFLOW_TRACKING_URI=uri,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (r,) = _runs(uri)  # the launcher's run is the pipeline's run, not a second one
+    assert r.info.status == "FINISHED"
+    assert r.data.params["features.name"] == "basket"
+    assert "silhouette" in r.data.metrics
