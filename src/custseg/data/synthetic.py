@@ -136,6 +136,14 @@ def _draw(table: np.ndarray, key: np.ndarray, n_products: int, rng: np.random.Ge
     return (idx - key * n_products).clip(0, n_products - 1)
 
 
+def _apportion(share: np.ndarray, n: int) -> np.ndarray:
+    """Split n customers by share exactly (largest remainders), so small demos keep the mix."""
+    raw = share / share.sum() * n
+    counts = np.floor(raw).astype(int)
+    counts[np.argsort(counts - raw)[: n - counts.sum()]] += 1
+    return counts
+
+
 def _units(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Overdispersed positive integer quantities with the given means (lognormal, sigma 0.5)."""
     sigma = 0.35
@@ -188,8 +196,7 @@ def _generate(params: DemoParams, n_cust: int, seed: int) -> Demo:
 
     # customers
     share = np.array([s.share for s in specs], dtype=float)
-    seg = np.sort(rng.choice(n_seg, n_cust, p=share / share.sum()))
-    seg = rng.permutation(seg)
+    seg = rng.permutation(np.repeat(np.arange(n_seg), _apportion(share, n_cust)))
     region = rng.integers(0, n_reg, n_cust)
 
     # invoices
@@ -284,7 +291,7 @@ def _generate(params: DemoParams, n_cust: int, seed: int) -> Demo:
         segments=pd.DataFrame([s.__dict__ for s in specs]).assign(
             customers=np.bincount(seg, minlength=n_seg),
             lines_per_customer=np.bincount(seg[line_cust], minlength=n_seg)
-            / np.bincount(seg, minlength=n_seg).astype(float),
+            / np.bincount(seg, minlength=n_seg).clip(1),
         ),
         pairs=pd.DataFrame(
             [
