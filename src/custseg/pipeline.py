@@ -86,7 +86,7 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
             tracker.tags({f"skipped.{k}": v for k, v in skipped.items()})
 
         with _stage(3, f"features {cfg.features.name}"):
-            feats = build_features(tx, cfg.features.name)
+            feats = build_features(tx, cfg.features.name, resolved["features"])
         with _stage(4, f"segment with {cfg.algorithm.name}"):
             transformer = make_transformer(
                 list(feats.columns), list(cfg.features.log1p), cfg.features.scaler, seed

@@ -6,12 +6,15 @@ many small ones), which TotalValue/Quantity alone cannot.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from custseg.features.registry import FeatureSet, per_customer, register
 
 
-def build(tx: pd.DataFrame) -> pd.DataFrame:
+def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
     g = per_customer(tx).agg(
         invoices=("invoice_id", "nunique"),
         value=("amount", "sum"),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -18,7 +19,8 @@ class FeatureError(ValueError):
 class FeatureSet:
     name: str
     required: tuple[str, ...]  # canonical columns that must hold values
-    build: Callable[[pd.DataFrame], pd.DataFrame]  # cleaned lines -> one row per customer
+    # (cleaned lines, the features config) -> one row per customer, indexed by customer_id
+    build: Callable[[pd.DataFrame, Mapping[str, Any]], pd.DataFrame]
 
 
 REGISTRY: dict[str, FeatureSet] = {}
@@ -33,7 +35,9 @@ def usable_sets(tx: pd.DataFrame) -> list[str]:
     return [n for n, fs in REGISTRY.items() if all(has_column(tx, c) for c in fs.required)]
 
 
-def build_features(tx: pd.DataFrame, name: str) -> pd.DataFrame:
+def build_features(
+    tx: pd.DataFrame, name: str, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """Build the named set; a missing input column is an error that names it and the sets that
     would work on this data, instead of a KeyError deep in a groupby."""
     if name not in REGISTRY:
@@ -45,7 +49,7 @@ def build_features(tx: pd.DataFrame, name: str) -> pd.DataFrame:
             f"feature set {name!r} needs column {missing[0]!r}, which this data does not have; "
             f"feature sets that work on it: {usable_sets(tx) or 'none'}"
         )
-    feats = fs.build(tx)
+    feats = fs.build(tx, params or {})
     feats.index = feats.index.astype("str")
     feats.index.name = "customer_id"
     return feats.astype("float64")
