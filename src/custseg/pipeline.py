@@ -1,4 +1,4 @@
-"""The one chain: load -> clean -> features -> scale -> segment -> metrics -> log.
+"""The one chain: load -> clean -> features -> scale -> [tune] -> segment -> metrics -> log.
 
 Every stage is a plain function from the modules below; this file only orders them, reports
 progress, and hands results to `tracking` (the only place that talks to MLflow).
@@ -20,14 +20,15 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
 
-from custseg.clustering.algorithms import build_algorithm
-from custseg.clustering.metrics import segmentation_metrics
+from custseg.clustering import tuning
+from custseg.clustering.algorithms import UNASSIGNED, get_algorithm
 from custseg.data import sources
 from custseg.data.clean import CleaningReport, clean
 from custseg.data.schema import has_column
 from custseg.features import build_features
 from custseg.features.scaling import make_transformer
-from custseg.tracking.logging import tracked_run
+from custseg.report import plots
+from custseg.tracking.logging import Tracker, tracked_run
 
 log = logging.getLogger(__name__)
 N_STAGES = 6
@@ -40,9 +41,11 @@ class PipelineResult:
     source: sources.Loaded
     cleaning: CleaningReport
     features: pd.DataFrame  # raw features, one row per customer
-    segments: pd.DataFrame  # customer_id -> segment, plus the raw features
+    segments: pd.DataFrame  # customer_id -> segment (-1 = unassigned), plus the raw features
     metrics: dict[str, float]
     model: Pipeline  # fitted scaler + clusterer: apply to new customers' features
+    params: dict[str, Any]  # the algorithm parameters of the final fit (tuned or configured)
+    tuning: tuning.TuningResult | None = None
 
 
 @contextmanager
@@ -54,7 +57,7 @@ def _stage(i: int, what: str) -> Iterator[None]:
 
 
 def _skipped_stages(tx: pd.DataFrame) -> dict[str, str]:
-    """Stages that need product ids or prices, and why they cannot run on this data."""
+    """Stages that need product ids, and why they cannot run on this data."""
     skipped = {}
     if not has_column(tx, "product_id"):
         skipped["rules"] = "no product ids in this source"
@@ -62,16 +65,57 @@ def _skipped_stages(tx: pd.DataFrame) -> dict[str, str]:
     return skipped
 
 
+def run_name_for(resolved: dict[str, Any], params: dict[str, Any], tuned: bool) -> str:
+    """What ran, readable in the MLflow run list: online_retail/rfm/kmeans-k5[-tuned]."""
+    if resolved.get("run_name"):
+        return str(resolved["run_name"])
+    label = get_algorithm(params).label(params) + ("-tuned" if tuned else "")
+    return f"{resolved['data']['name']}/{resolved['features']['name']}/{label}"
+
+
+def _tune(
+    X: np.ndarray, resolved: dict[str, Any], tracker: Tracker, out: Path
+) -> tuning.TuningResult:
+    def on_trial(t: tuning.Trial) -> None:
+        tags = {"optuna.trial": t.number, "segment_sizes": t.sizes}
+        tracker.child(f"trial-{t.number}", t.params, t.metrics, tags)
+
+    result = tuning.tune(X, resolved, on_trial)
+    table = result.table()
+    tracker.table(table, "tuning_trials")
+    title = f"{resolved['data']['name']} / {resolved['features']['name']} / "
+    title += f"{resolved['algorithm']['name']}: {len(table)} trials"
+    tracker.file(plots.pareto_plot(table, out / "pareto_front.png", title))
+    if resolved["tuning"].get("elbow"):
+        curve = tuning.elbow(X, result.params, int(resolved["seed"]), resolved["metrics"])
+        if curve is not None:
+            tracker.table(curve, "elbow")
+            chosen_k = result.params.get("n_clusters")
+            tracker.file(plots.elbow_plot(curve, out / "elbow.png", title, chosen_k))
+    tracker.params({"tuning.study_name": result.study_name,
+                    **{f"chosen.{k}": v for k, v in result.chosen.params.items()}})  # fmt: skip
+    tracker.metrics({"tuning.chosen_trial": result.chosen.number,
+                     "tuning.n_complete": len(result.trials),
+                     "tuning.new_trials": result.new_trials,
+                     "tuning.front_size": int(table["on_front"].sum()),
+                     "tuning.eligible": int(table["eligible"].sum())})  # fmt: skip
+    for note in result.notes:
+        tracker.tags({"tuning.note": note})
+    return result
+
+
 def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
     """Run the configured pipeline inside one MLflow run and return what it produced."""
     seed = int(cfg.seed)
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
-    run_name = str(cfg.run_name)
+    tuned = bool(resolved["tuning"]["enabled"])
+    run_name = run_name_for(resolved, resolved["algorithm"], tuned)
     with tracked_run(resolved["tracking"], run_name, output_dir) as tracker:
+        out = tracker.artifact_dir
         tracker.params(resolved)
         tracker.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracker.tags({"data": cfg.data.name, "features": cfg.features.name,
-                      "algorithm": cfg.algorithm.name})  # fmt: skip
+                      "algorithm": cfg.algorithm.name, "tuned": tuned})  # fmt: skip
 
         with _stage(1, f"load {cfg.data.name}"):
             loaded = sources.load(resolved["data"], seed)
@@ -87,31 +131,26 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
 
         with _stage(3, f"features {cfg.features.name}"):
             feats = build_features(tx, cfg.features.name, resolved["features"])
-        with _stage(4, f"segment with {cfg.algorithm.name}"):
             transformer = make_transformer(
                 list(feats.columns), list(cfg.features.log1p), cfg.features.scaler, seed
             )
-            model = Pipeline(
-                [
-                    ("transform", transformer),
-                    ("cluster", build_algorithm(resolved["algorithm"], seed)),
-                ]
-            )
-            labels = model.fit_predict(feats)
-            X = model.named_steps["transform"].transform(feats).to_numpy()
-        with _stage(5, "metrics"):
-            metrics = segmentation_metrics(
-                X, labels, max_exact=int(cfg.metrics.silhouette_max_exact),
-                sample_size=int(cfg.metrics.silhouette_sample_size), seed=seed,
-            )  # fmt: skip
-            cluster = model.named_steps["cluster"]
-            if hasattr(cluster, "inertia_"):
-                metrics["inertia"] = float(cluster.inertia_)
+            X = transformer.fit_transform(feats).to_numpy()
+        search = None
+        params = dict(resolved["algorithm"])
+        if tuned:
+            with _stage(4, f"tune {cfg.algorithm.name} ({cfg.tuning.n_trials} trials)"):
+                search = _tune(X, resolved, tracker, out)
+                params = search.params
+                run_name = run_name_for(resolved, params, tuned)
+                tracker.tags({"mlflow.runName": run_name})
+        with _stage(5, f"segment with {get_algorithm(params).label(params)}"):
+            metrics, labels, est = tuning.evaluate(X, params, seed, resolved["metrics"])
+            model = Pipeline([("transform", transformer), ("cluster", est)])
             if loaded.truth is not None:
                 truth = loaded.truth.customers.set_index("customer_id")["segment"]
-                metrics["truth_ari"] = float(
-                    adjusted_rand_score(truth.reindex(feats.index).to_numpy(), labels)
-                )
+                truth = truth.reindex(feats.index).to_numpy()
+                assigned = labels != UNASSIGNED
+                metrics["truth_ari"] = float(adjusted_rand_score(truth[assigned], labels[assigned]))
         segments = feats.assign(segment=np.asarray(labels, dtype="int64"))
         segments = segments[["segment", *feats.columns]]
         with _stage(6, "log to MLflow"):
@@ -119,5 +158,6 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
             tracker.table(segments, "segments")
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
         return PipelineResult(
-            tracker.run_id, run_name, loaded, report, feats, segments, metrics, model
-        )
+            tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
+            search,
+        )  # fmt: skip

@@ -1,13 +1,16 @@
 """Internal quality metrics of a segmentation.
 
 Silhouette is O(n^2) in memory and time, so above a threshold it is computed on a stratified
-sample (every segment keeps its share) and the sample size is reported beside it.
+sample (every segment keeps its share) and the sample size is reported beside it. Unassigned
+customers (label -1, HDBSCAN noise) are reported as `noise_share` and left out of the scores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from custseg.clustering.algorithms import UNASSIGNED
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -23,17 +26,25 @@ def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 
 def segmentation_metrics(
-    X: np.ndarray, labels: np.ndarray, *, max_exact: int = 20_000, sample_size: int = 10_000,
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    max_exact: int = 20_000,
+    sample_size: int = 10_000,
     seed: int = 0,
-) -> dict[str, float]:  # fmt: skip
+) -> dict[str, float]:
     X = np.asarray(X, dtype="float64")
     labels = np.asarray(labels)
+    n_all = labels.size
+    assigned = labels != UNASSIGNED
+    X, labels = X[assigned], labels[assigned]
     counts = np.unique(labels, return_counts=True)[1]
     out: dict[str, float] = {
-        "n_customers": float(labels.size),
+        "n_customers": float(n_all),
         "n_segments": float(counts.size),
-        "min_segment_share": float(counts.min() / labels.size),
-        "max_segment_share": float(counts.max() / labels.size),
+        "noise_share": float(1 - assigned.mean()),
+        "min_segment_share": float(counts.min() / n_all) if counts.size else 0.0,
+        "max_segment_share": float(counts.max() / n_all) if counts.size else 0.0,
     }
     if counts.size < 2 or counts.size >= labels.size:
         return out  # the scores below are undefined for one segment or all singletons

@@ -54,6 +54,21 @@ class Tracker:
     def _keep(self, path: Path) -> None:
         mlflow.log_artifact(str(path))
 
+    def file(self, path: Path) -> None:
+        """Log a file the caller wrote (a plot, say) as an artifact of the parent run."""
+        self._keep(path)
+
+    def child(
+        self, run_name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:  # fmt: skip
+        """Log one finished nested run (an Optuna trial) under the parent; return its id."""
+        with mlflow.start_run(run_name=run_name, nested=True) as child:
+            mlflow.log_params({k: str(v) for k, v in params.items()})
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+            mlflow.set_tags({k: str(v) for k, v in (tags or {}).items()})
+        return child.info.run_id
+
     def table(self, df: pd.DataFrame, name: str) -> Path:
         """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both."""
         self.artifact_dir.mkdir(parents=True, exist_ok=True)

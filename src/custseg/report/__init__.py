@@ -1,0 +1,1 @@
+"""Plots and reports a person reads: PNG figures, tables."""

@@ -1,0 +1,85 @@
+"""Figures for segmentations and their tuning. Each function writes one PNG and returns its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def pareto_plot(trials: pd.DataFrame, path: Path, title: str) -> Path:
+    """Every trial's silhouette vs Davies-Bouldin; the front, the ineligible and the chosen one."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    scored = trials.dropna(subset=["silhouette", "davies_bouldin"])
+    groups = (
+        (~scored["eligible"], "ineligible (size/noise rule)", "lightgray", "x"),
+        (scored["eligible"] & ~scored["on_front"], "eligible", "tab:blue", "o"),
+        (scored["eligible"] & scored["on_front"], "eligible, Pareto front", "tab:orange", "o"),
+    )
+    for mask, label, color, marker in groups:
+        part = scored[mask]
+        ax.scatter(part["davies_bouldin"], part["silhouette"], c=color, marker=marker,
+                   label=f"{label} ({len(part)})", alpha=0.85)  # fmt: skip
+    front = scored[scored["on_front"]].sort_values("davies_bouldin")
+    ax.plot(front["davies_bouldin"], front["silhouette"], color="tab:orange", lw=1, alpha=0.6)
+    chosen = scored[scored["chosen"]]
+    ax.scatter(chosen["davies_bouldin"], chosen["silhouette"], s=220, facecolors="none",
+               edgecolors="red", linewidths=2, label="chosen")  # fmt: skip
+    for trial, row in chosen.iterrows():
+        ax.annotate(f"trial {trial}: {int(row['n_segments'])} segments",
+                    (row["davies_bouldin"], row["silhouette"]), xytext=(8, -14),
+                    textcoords="offset points", color="red")  # fmt: skip
+    ax.set_xlabel("Davies-Bouldin index (lower is better)")
+    ax.set_ylabel("silhouette (higher is better)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def elbow_plot(elbow: pd.DataFrame, path: Path, title: str, chosen_k: int | None) -> Path:
+    """Inertia (or BIC) per k beside silhouette and Davies-Bouldin per k."""
+    size_metric = "inertia" if "inertia" in elbow else "bic"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].plot(elbow.index, elbow[size_metric], marker="o")
+    axes[0].set_ylabel("inertia (within-segment sum of squares)" if size_metric == "inertia"
+                       else "BIC (lower is better)")  # fmt: skip
+    axes[1].plot(elbow.index, elbow["silhouette"], marker="o", label="silhouette (higher better)")
+    axes[1].plot(elbow.index, elbow["davies_bouldin"], marker="s",
+                 label="Davies-Bouldin (lower better)")  # fmt: skip
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    for ax in axes:
+        ax.set_xlabel("number of segments k")
+        ax.set_xticks(list(elbow.index))
+        ax.grid(alpha=0.3)
+        if chosen_k is not None:
+            ax.axvline(chosen_k, color="red", ls="--", lw=1)
+    fig.suptitle(title + (f" (chosen k = {chosen_k}, dashed)" if chosen_k else ""))
+    return _save(fig, path)
+
+
+def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """Runs of an experiment on silhouette vs Davies-Bouldin, labelled by run name."""
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for algo, part in table.groupby("algorithm"):
+        ax.scatter(part["davies_bouldin"], part["silhouette"], s=60, label=algo)
+        for _, row in part.iterrows():
+            ax.annotate(str(row["run_name"]), (row["davies_bouldin"], row["silhouette"]),
+                        xytext=(5, 4), textcoords="offset points", fontsize=7)  # fmt: skip
+    ax.set_xlabel("Davies-Bouldin index (lower is better)")
+    ax.set_ylabel("silhouette (higher is better)")
+    ax.set_title(title)
+    ax.legend(title="algorithm", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
