@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger("custseg")
@@ -38,11 +39,14 @@ def _main(cfg: DictConfig) -> None:
     from custseg.features import FeatureError
     from custseg.pipeline import run
 
-    out = Path(HydraConfig.get().runtime.output_dir)
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
     try:
         result = run(cfg, out / "artifacts")
     except (SchemaError, FeatureError, ValueError) as exc:
         log.error("%s", exc)
+        if hc.mode == RunMode.MULTIRUN:
+            return  # the run is marked FAILED in MLflow; the other jobs of the sweep go on
         sys.exit(2)
     log.info("Run %s logged: %s (outputs in %s)", result.run_id, result.run_name, out)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,12 +187,16 @@ def select(trials: list[Trial], sel: Mapping[str, Any]) -> tuple[Trial, list[str
 
 
 def _storage(url: str) -> optuna.storages.RDBStorage:
-    return optuna.storages.RDBStorage(
-        url,
-        heartbeat_interval=5,  # a killed process's RUNNING trial is failed ...
-        grace_period=15,
-        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=1),  # ... retried
-    )
+    with warnings.catch_warnings():  # heartbeats are marked experimental; we rely on them
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=5,  # a killed process's RUNNING trial goes stale ...
+            grace_period=15,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=1
+            ),  # ... and is retried by the next process working on the study
+        )
 
 
 def tune(

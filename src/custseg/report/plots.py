@@ -70,16 +70,21 @@ def elbow_plot(elbow: pd.DataFrame, path: Path, title: str, chosen_k: int | None
 
 
 def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
-    """Runs of an experiment on silhouette vs Davies-Bouldin, labelled by run name."""
+    """Runs of an experiment on silhouette vs Davies-Bouldin; numbers are ranks in the table,
+    hollow markers break the selection constraints."""
     fig, ax = plt.subplots(figsize=(9, 6))
     for algo, part in table.groupby("algorithm"):
-        ax.scatter(part["davies_bouldin"], part["silhouette"], s=60, label=algo)
+        ok = part["eligible"].astype(bool)
+        sc = ax.scatter(part.loc[ok, "davies_bouldin"], part.loc[ok, "silhouette"], s=70,
+                        label=algo)  # fmt: skip
+        ax.scatter(part.loc[~ok, "davies_bouldin"], part.loc[~ok, "silhouette"], s=70,
+                   facecolors="none", edgecolors=sc.get_facecolor())  # fmt: skip
         for _, row in part.iterrows():
-            ax.annotate(str(row["run_name"]), (row["davies_bouldin"], row["silhouette"]),
-                        xytext=(5, 4), textcoords="offset points", fontsize=7)  # fmt: skip
+            ax.annotate(str(row["rank"]), (row["davies_bouldin"], row["silhouette"]),
+                        xytext=(5, 4), textcoords="offset points", fontsize=8)  # fmt: skip
     ax.set_xlabel("Davies-Bouldin index (lower is better)")
     ax.set_ylabel("silhouette (higher is better)")
-    ax.set_title(title)
+    ax.set_title(f"{title}\n(numbers: rank in compare.csv; hollow: breaks size/noise rules)")
     ax.legend(title="algorithm", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     return _save(fig, path)
