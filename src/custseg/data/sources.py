@@ -113,21 +113,26 @@ def map_columns(
     return out, derived, absent
 
 
-def _source_names(cfg: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in (cfg.get("columns") or {}).items() if v is not None}
+def _canonical(raw: pd.DataFrame, where: Path, cfg: Mapping[str, Any]) -> Loaded:
+    """Map, derive and validate a raw frame read from `where` with the source's config."""
+    columns = cfg.get("columns") or {}
+    mapped, derived, absent = map_columns(
+        raw, str(where), columns, cfg.get("constants"), cfg.get("date_format")
+    )
+    table = validate(
+        mapped,
+        str(where),
+        date_format=cfg.get("date_format"),
+        source_columns={k: v for k, v in columns.items() if v is not None},
+    )
+    return Loaded(cfg["name"], str(where), table, derived, absent)
 
 
 def load_table(cfg: Mapping[str, Any], seed: int) -> Loaded:
     """One CSV/Parquet file with a column map (Online Retail, Groceries, any user file)."""
     path = Path(str(cfg["path"])).expanduser()
     raw = _read_table(path, cfg.get("format", "auto"), cfg.get("read_options") or {})
-    mapped, derived, absent = map_columns(
-        raw, str(path), cfg.get("columns") or {}, cfg.get("constants"), cfg.get("date_format")
-    )
-    table = validate(
-        mapped, str(path), date_format=cfg.get("date_format"), source_columns=_source_names(cfg)
-    )
-    return Loaded(cfg["name"], str(path), table, derived, absent)
+    return _canonical(raw, path, cfg)
 
 
 def load_three_table(cfg: Mapping[str, Any], seed: int) -> Loaded:
@@ -162,14 +167,7 @@ def load_three_table(cfg: Mapping[str, Any], seed: int) -> Loaded:
                 file, key, f"{int(unmatched.sum())} transaction(s) reference unknown ids, e.g. {ex}"
             )
         joined = joined.drop(columns="_merge")
-
-    mapped, derived, absent = map_columns(
-        joined, str(folder), cfg.get("columns") or {}, cfg.get("constants"), cfg.get("date_format")
-    )
-    table = validate(
-        mapped, str(folder), date_format=cfg.get("date_format"), source_columns=_source_names(cfg)
-    )
-    return Loaded(cfg["name"], str(folder), table, derived, absent)
+    return _canonical(joined, folder, cfg)
 
 
 def load_demo(cfg: Mapping[str, Any], seed: int) -> Loaded:
