@@ -37,7 +37,6 @@ def main() -> None:
     tx, _ = clean(validate(demo.transactions, "demo"), clean_cfg)
     feats = build_features(tx, "basket", feat_cfg)
     X = make_transformer(list(feats.columns), feat_cfg["log1p"], "standard").fit_transform(feats)
-    X = X.to_numpy()
     labels = KMeans(5, n_init=3, random_state=0).fit_predict(X)
     n = len(X)
     t0 = time.perf_counter()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import mlflow
+import mlflow.sklearn
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -57,6 +58,9 @@ def test_demo_run_logs_params_metrics_and_artifacts(tracking_uri, tmp_path):
     seg = pd.read_parquet(_download(tracking_uri, r.info.run_id, "segments.parquet", tmp_path))
     pd.testing.assert_frame_equal(seg, result.segments)
     assert seg["segment"].nunique() == 5
+    model = mlflow.sklearn.load_model(result.model_uri)
+    reloaded = model.predict(result.features)
+    assert (reloaded == seg["segment"].to_numpy()).all()
     config = _download(tracking_uri, r.info.run_id, "config.yaml", tmp_path).read_text()
     assert "n_rows: 20000" in config and "uri: sqlite" in config
 

@@ -45,6 +45,7 @@ class PipelineResult:
     metrics: dict[str, float]
     model: Pipeline  # fitted scaler + clusterer: apply to new customers' features
     params: dict[str, Any]  # the algorithm parameters of the final fit (tuned or configured)
+    model_uri: str  # where MLflow keeps `model` (models:/...), linked to the run
     tuning: tuning.TuningResult | None = None
 
 
@@ -134,7 +135,7 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
             transformer = make_transformer(
                 list(feats.columns), list(cfg.features.log1p), cfg.features.scaler, seed
             )
-            X = transformer.fit_transform(feats).to_numpy()
+            X = transformer.fit_transform(feats)
         search = None
         params = dict(resolved["algorithm"])
         if tuned:
@@ -156,8 +157,9 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
         with _stage(6, "log to MLflow"):
             tracker.metrics(metrics)
             tracker.table(segments, "segments")
+            model_uri = tracker.model(model, feats.head(5))
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
         return PipelineResult(
             tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
-            search,
+            model_uri, search,
         )  # fmt: skip

@@ -22,10 +22,8 @@ def test_sampled_silhouette_is_within_001_of_exact_on_50k_customers():
     tx, _ = clean(sources.load(cfg["data"], seed=5).transactions, cfg["clean"])
     feats = build_features(tx, "basket", cfg["features"])
     assert len(feats) >= 50_000
-    X = (
-        make_transformer(list(feats.columns), cfg["features"]["log1p"], "standard")
-        .fit_transform(feats)
-        .to_numpy()
+    X = make_transformer(list(feats.columns), cfg["features"]["log1p"], "standard").fit_transform(
+        feats
     )
     labels = build_algorithm(cfg["algorithm"], seed=0).fit_predict(X)
     sampled = segmentation_metrics(X, labels, max_exact=20_000, sample_size=10_000, seed=0)

@@ -65,7 +65,7 @@ def test_every_registered_set_has_a_config_file():
 def test_transformer_logs_then_scales_and_rejects_negatives():
     f = build_features(_tx(), "value_quantity")
     t = make_transformer(list(f.columns), ["total_value"], "standard")
-    out = t.fit_transform(f)
+    out = pd.DataFrame(t.fit_transform(f), columns=t.get_feature_names_out())
     assert list(out.columns) == ["total_value", "total_quantity"]
     expected = np.log1p(f["total_value"])
     expected = (expected - expected.mean()) / expected.std(ddof=0)

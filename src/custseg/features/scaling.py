@@ -59,6 +59,5 @@ def make_transformer(
         remainder="passthrough",
         verbose_feature_names_out=False,
     )
-    return Pipeline([("log", log_step), ("scale", SCALERS[scaler](seed))]).set_output(
-        transform="pandas"
-    )
+    # numpy out, as the clusterers are fitted on arrays; names via get_feature_names_out()
+    return Pipeline([("log", log_step), ("scale", SCALERS[scaler](seed))])

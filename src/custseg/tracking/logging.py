@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.sklearn
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
 MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
+
+
+def _requirements() -> list[str]:
+    """The project's own runtime dependencies, as installed."""
+    reqs = importlib.metadata.requires("custseg") or []
+    return [r.split(";")[0].strip() for r in reqs if "extra ==" not in r]
 
 
 def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -68,6 +77,21 @@ class Tracker:
             mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
             mlflow.set_tags({k: str(v) for k, v in (tags or {}).items()})
         return child.info.run_id
+
+    def model(self, model: Any, example: pd.DataFrame) -> str:
+        """Log the fitted scaler + clusterer (sklearn flavour) with the package code bundled, so
+        it loads and assigns segments where custseg is not installed. Returns the model URI."""
+        with warnings.catch_warnings():  # segment labels are ints; MLflow warns about ints
+            warnings.simplefilter("ignore", UserWarning)
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                serialization_format="cloudpickle",  # skops refuses HDBSCAN's and our own types
+                code_paths=[str(Path(__file__).resolve().parents[1])],
+                pip_requirements=_requirements(),  # declared, not inferred: 0.3 s instead of 3 s
+                input_example=example,
+            )
+        return info.model_uri
 
     def table(self, df: pd.DataFrame, name: str) -> Path:
         """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both."""
