@@ -158,7 +158,7 @@ def test_cli_default_store_is_sqlite_in_the_working_directory(tmp_path):
     assert (tmp_path / "mlflow.db").exists()
     (r,) = _runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert r.info.status == "FINISHED" and r.data.params["data.name"] == "demo"
-    assert "[6/6] log to MLflow done" in proc.stdout + proc.stderr
+    assert "[6/9] log segments and model to MLflow done" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
@@ -184,3 +184,89 @@ def test_mlflow_run_passes_overrides_through(tmp_path):
     assert r.info.status == "FINISHED"
     assert r.data.params["features.name"] == "basket"
     assert "silhouette" in r.data.metrics
+
+
+def _artifacts(uri: str, run_id: str) -> set[str]:
+    return {a.path for a in MlflowClient(uri).list_artifacts(run_id)}
+
+
+def test_rules_recommendations_and_evaluation_are_logged(tracking_uri, tmp_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "+experiment=demo_basket"), tmp_path)
+    names = _artifacts(tracking_uri, result.run_id)
+    scopes = {"all", *map(str, range(5))}
+    assert {f"rules_{'all' if s == 'all' else 'segment_' + s}.parquet" for s in scopes} <= names
+    assert {"recommendations.parquet", "recommendation_evaluation.csv", "top_rules.png",
+            "evaluation_split.json"} <= names  # fmt: skip
+    assert set(result.rules["segment"]) == scopes
+    recs = result.recommendations
+    assert set(recs["customer_id"]) == set(result.segments.index)  # every customer
+    assert recs.groupby("customer_id").size().max() == 10
+    ev = result.evaluation
+    assert set(ev.index) == {"popular", "favourite", "overall_rules", "crosssell",
+                             "similarity", "custseg"}  # fmt: skip
+    m = MlflowClient(tracking_uri).get_run(result.run_id).data.metrics
+    assert m["eval.custseg.hit_rate_at_10"] == pytest.approx(ev.loc["custseg", "hit_rate@10"])
+    assert ev.loc["custseg", "hit_rate@10"] > ev.loc["popular", "hit_rate@10"]
+    # segments buy differently: per-segment rules beat rules mined over everyone
+    assert ev.loc["crosssell", "hit_rate@10"] > ev.loc["overall_rules", "hit_rate@10"]
+    assert m["rules.count.all"] > 0 and "rules.seconds.0" in m
+
+
+def test_planted_pairs_are_found_in_the_segments_the_pipeline_found(tracking_uri, tmp_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "+experiment=demo_basket",
+                          "recommend=none"), tmp_path)  # fmt: skip
+    truth = result.source.truth
+    found = result.segments["segment"]
+    planted = truth.customers.set_index("customer_id")["segment"].loc[found.index]
+    # each planted segment's customers mostly sit in one found segment
+    where = pd.crosstab(planted, found).idxmax(axis=1).astype(str)
+    rules = result.rules
+    hits = 0
+    for pair in truth.pairs.itertuples():
+        scope = rules[rules["segment"] == where[pair.segment]]
+        same = (scope["antecedent"] == (pair.antecedent,)) & (
+            scope["consequent"] == (pair.consequent,)
+        )
+        match = scope[same & (scope["lift"] > 1)]
+        hits += len(match) == 1
+    assert hits / len(truth.pairs) >= 0.9
+
+
+def test_exploding_support_fails_fast_with_a_suggestion(tracking_uri, tmp_path):
+    from custseg.rules.mining import MiningTooLarge
+
+    def attempt(support: float, tag: str):
+        cfg = make_cfg(
+            f"tracking.uri={tracking_uri}", SMALL, f"rules.min_support={support}",
+            "rules.max_itemsets=1000", "rules.min_item_count=1", "recommend=none",
+        )  # fmt: skip
+        return run(cfg, tmp_path / tag)
+
+    with pytest.raises(MiningTooLarge, match="rules.min_support") as err:
+        attempt(0.0005, "first")
+    (r,) = _runs(tracking_uri)
+    assert r.info.status == "FAILED" and "rules.min_support" in r.data.tags["failure_reason"]
+    # the suggestion is per scope (a segment is denser than all baskets): following the
+    # suggestions converges in a few steps, each asking for a higher support
+    support, exc, result = 0.0005, err.value, None
+    for step in range(5):
+        assert exc.suggested_support > support
+        support = exc.suggested_support
+        try:
+            result = attempt(support, str(step))
+            break
+        except MiningTooLarge as again:
+            exc = again
+    assert result is not None and result.rules is not None
+
+
+@pytest.mark.slow
+def test_online_retail_rules_recommendations_and_evaluation(tracking_uri, tmp_path,
+                                                            online_retail_path):  # fmt: skip
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "data=online_retail",
+                          "features=rfm"), tmp_path)  # fmt: skip
+    assert set(result.rules["segment"]) == {"all", "0", "1", "2", "3", "4"}
+    assert result.recommendations["customer_id"].nunique() == 4_334
+    ev = result.evaluation
+    assert ev.loc["custseg", "hit_rate@10"] > ev.loc["popular", "hit_rate@10"]
+    assert ev.loc["custseg", "hit_rate@10"] > ev.loc["favourite", "hit_rate@10"]

@@ -26,12 +26,18 @@ from custseg.data import sources
 from custseg.data.clean import CleaningReport, clean
 from custseg.data.schema import has_column
 from custseg.features import build_features
+from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
+from custseg.recommend import blend, crosssell, evaluate, favourites
+from custseg.recommend.common import histories
+from custseg.recommend.similarity import ItemSimilarity
 from custseg.report import plots
+from custseg.rules.baskets import Baskets, make_baskets
+from custseg.rules.mining import mine
 from custseg.tracking.logging import Tracker, tracked_run
 
 log = logging.getLogger(__name__)
-N_STAGES = 6
+N_STAGES = 9
 
 
 @dataclass
@@ -47,6 +53,9 @@ class PipelineResult:
     params: dict[str, Any]  # the algorithm parameters of the final fit (tuned or configured)
     model_uri: str  # where MLflow keeps `model` (models:/...), linked to the run
     tuning: tuning.TuningResult | None = None
+    rules: pd.DataFrame | None = None  # every scope's rules ("all" and each segment)
+    recommendations: pd.DataFrame | None = None  # top-k per customer with their sources
+    evaluation: pd.DataFrame | None = None  # recommenders and baselines on a time split
 
 
 @contextmanager
@@ -105,6 +114,109 @@ def _tune(
     return result
 
 
+def _baskets(tx: pd.DataFrame, rules_cfg: dict[str, Any]) -> Baskets:
+    return make_baskets(
+        tx, rules_cfg["basket"], rules_cfg["item"], int(rules_cfg["min_item_count"])
+    )
+
+
+def _recommenders(
+    tx: pd.DataFrame,
+    baskets: Baskets,
+    rules: pd.DataFrame,
+    segment_of: pd.Series,
+    hist: dict[str, set[str]],
+    rec_cfg: dict[str, Any],
+    item: str,
+) -> dict[str, pd.DataFrame]:
+    """Every recommender and baseline for the customers in `hist`, by name."""
+    k, score = int(rec_cfg["k"]), str(rec_cfg["score"])
+    per_segment = rules[rules["segment"] != "all"]
+    overall = rules[rules["segment"] == "all"]
+    out = {
+        "popular": favourites.popular(tx, hist, k, item=item),
+        "favourite": favourites.recommend(tx, hist, segment_of, k, item=item),
+        "overall_rules": crosssell.recommend(hist, segment_of, overall, k, score, True),
+        "crosssell": crosssell.recommend(hist, segment_of, per_segment, k, score, False),
+        "similarity": ItemSimilarity()
+        .fit(baskets.matrix, baskets.items, rec_cfg["similarity"], int(rec_cfg["similarity_top_n"]))
+        .recommend(hist, k),
+    }
+    sources = {s: out[s] for s in rec_cfg["order"]}
+    out["custseg"] = blend.blend(sources, list(rec_cfg["order"]), dict(rec_cfg["weights"]),
+                                 k, mode=rec_cfg["blend"])  # fmt: skip
+    return out
+
+
+def _evaluate(
+    tx: pd.DataFrame, feats_name: str, resolved: dict[str, Any], model: Pipeline
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Time split: segments, rules and recommendations from the past only, scored on each
+    customer's new items after the cut-off; baselines in the same table."""
+    ev = resolved["recommend"]["evaluate"]
+    train, test_items, info = evaluate.time_split(
+        tx, ev["cutoff"], float(ev["test_fraction"]), item=resolved["rules"]["item"]
+    )
+    feats = build_features(train, feats_name, resolved["features"])
+    feats = align_columns(feats, list(model.feature_names_in_))
+    segment_of = pd.Series(model.predict(feats), index=feats.index)
+    baskets = _baskets(train, resolved["rules"])
+    rules, _ = mine(baskets, segment_of, resolved["rules"])
+    hist = histories(train, item=resolved["rules"]["item"])
+    hist = {c: hist[c] for c in test_items if c in hist}
+    recs = _recommenders(train, baskets, rules, segment_of, hist, resolved["recommend"],
+                         resolved["rules"]["item"])  # fmt: skip
+    table = evaluate.evaluation_table(recs, test_items, tuple(ev["ks"]), len(baskets.items))
+    return table, info
+
+
+def _rules_and_recommendations(
+    tx: pd.DataFrame, segments: pd.DataFrame, feats_name: str, resolved: dict[str, Any],
+    model: Pipeline, tracker: Tracker,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
+    rules_cfg, rec_cfg = resolved["rules"], resolved["recommend"]
+    segment_of = segments["segment"]
+    with _stage(7, f"mine rules ({rules_cfg['engine']}, support {rules_cfg['min_support']})"):
+        baskets = _baskets(tx, rules_cfg)
+        rules, seconds = mine(baskets, segment_of, rules_cfg)
+        for scope, part in rules.groupby("segment", sort=True):
+            name = "rules_all" if scope == "all" else f"rules_segment_{scope}"
+            tracker.table(part.reset_index(drop=True), name)
+        tracker.metrics({"rules.baskets": baskets.n_baskets,
+                         "rules.dropped_items": baskets.dropped_items,
+                         **{f"rules.count.{s}": int((rules["segment"] == s).sum())
+                            for s in seconds},
+                         **{f"rules.seconds.{s}": v for s, v in seconds.items()}})  # fmt: skip
+        if len(rules):
+            title = f"{resolved['data']['name']}: strongest rules per segment vs all customers"
+            tracker.file(plots.top_rules_plot(rules, tracker.artifact_dir / "top_rules.png", title))
+    if not rec_cfg["enabled"]:
+        return rules, None, None
+    with _stage(8, f"recommend top {rec_cfg['k']} per customer"):
+        hist = histories(tx, item=rules_cfg["item"])
+        recs = _recommenders(tx, baskets, rules, segment_of, hist, rec_cfg, rules_cfg["item"])
+        final = recs["custseg"]
+        tracker.table(final, "recommendations")
+        tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
+    table = None
+    if rec_cfg["evaluate"]["enabled"]:
+        with _stage(9, "evaluate recommendations on a time split"):
+            table, info = _evaluate(tx, feats_name, resolved, model)
+            tracker.table(table, "recommendation_evaluation")
+            tracker.json(info, "evaluation_split.json")
+            tracker.metrics(
+                {
+                    f"eval.{name}.{col.replace('@', '_at_')}": float(v)
+                    for name, row in table.iterrows()
+                    for col, v in row.items()
+                }
+            )
+            tracker.metrics({"eval.test_customers": info["test_customers"],
+                             "eval.excluded_customers": info["excluded_customers"]})  # fmt: skip
+            log.info("Recommendation evaluation:\n%s", table.round(4).to_string())
+    return rules, final, table
+
+
 def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
     """Run the configured pipeline inside one MLflow run and return what it produced."""
     seed = int(cfg.seed)
@@ -154,12 +266,17 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
                 metrics["truth_ari"] = float(adjusted_rand_score(truth[assigned], labels[assigned]))
         segments = feats.assign(segment=np.asarray(labels, dtype="int64"))
         segments = segments[["segment", *feats.columns]]
-        with _stage(6, "log to MLflow"):
+        with _stage(6, "log segments and model to MLflow"):
             tracker.metrics(metrics)
             tracker.table(segments, "segments")
             model_uri = tracker.model(model, feats.head(5))
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
+        rules = recs = evaluation = None
+        if resolved["rules"]["enabled"] and "rules" not in skipped:
+            rules, recs, evaluation = _rules_and_recommendations(
+                tx, segments, cfg.features.name, resolved, model, tracker
+            )
         return PipelineResult(
             tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
-            model_uri, search,
+            model_uri, search, rules, recs, evaluation,
         )  # fmt: skip

@@ -76,3 +76,15 @@ def test_transformer_logs_then_scales_and_rejects_negatives():
         make_transformer(list(f.columns), [], "minmaxx")
     with pytest.raises(FeatureError, match="features.log1p"):
         make_transformer(list(f.columns), ["recency"], "standard")
+
+
+def test_align_columns_folds_unseen_one_hots_into_other_and_zero_fills():
+    from custseg.features.registry import align_columns
+
+    later = pd.DataFrame(
+        {"recency": [1.0, 2.0], "region_B": [1.0, 0.0], "region_Z": [0.0, 1.0]}, index=["a", "b"]
+    )
+    out = align_columns(later, ["recency", "region_A", "region_B", "region_Other"])
+    assert list(out.columns) == ["recency", "region_A", "region_B", "region_Other"]
+    assert out.loc["a"].tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert out.loc["b"].tolist() == [2.0, 0.0, 0.0, 1.0]  # unseen Z counts as Other

@@ -57,3 +57,16 @@ def build_features(
 
 def per_customer(tx: pd.DataFrame) -> pd.core.groupby.DataFrameGroupBy:
     return tx.groupby("customer_id", observed=True, sort=True)
+
+
+def align_columns(feats: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Give features built on other data (a later month, a training window) the columns a fitted
+    model expects. One-hot and share columns (`region_*`, `cat_*`) are additive, so a value the
+    model never saw is folded into its `<prefix>_Other` column when the model has one; columns the
+    data lacks are zero."""
+    out = feats.reindex(columns=columns, fill_value=0.0)
+    for extra in feats.columns.difference(columns):
+        other = f"{str(extra).split('_', 1)[0]}_Other"
+        if other in out.columns:
+            out[other] += feats[extra]
+    return out

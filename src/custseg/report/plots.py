@@ -88,3 +88,28 @@ def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
     ax.legend(title="algorithm", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def top_rules_plot(rules: pd.DataFrame, path: Path, title: str, per_scope: int = 5) -> Path:
+    """Strongest rules (by lift) of each scope side by side: do segments buy differently?"""
+    scopes = sorted(rules["segment"].unique(), key=lambda s: (s != "all", s))
+    n = max(len(scopes), 1)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 0.55 * per_scope * rows + 1.6 * rows),
+                             squeeze=False)  # fmt: skip
+    for ax, scope in zip(axes.flat, scopes, strict=False):
+        top = rules[rules["segment"] == scope].nlargest(per_scope, ["lift", "confidence"])
+        labels = [f"{' + '.join(a)} -> {' + '.join(c)}"[:48]
+                  for a, c in zip(top["antecedent"], top["consequent"], strict=True)]  # fmt: skip
+        ax.barh(
+            range(len(top))[::-1], top["lift"], color="tab:green" if scope == "all" else "tab:blue"
+        )
+        ax.set_yticks(range(len(top))[::-1], labels, fontsize=7)
+        ax.set_xlabel("lift")
+        ax.set_title("all customers" if scope == "all" else f"segment {scope}", fontsize=10)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)

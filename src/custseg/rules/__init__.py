@@ -1,0 +1,6 @@
+"""Association-rule mining: baskets as sparse matrices, frequent itemsets, rules per segment.
+
+`baskets.make_baskets` turns the canonical transaction table into a sparse basket x item matrix
+(never a dense one: that is what runs out of memory on real data); `mining.mine` finds frequent
+itemsets with a choice of engines and turns them into scored rules, overall and per segment.
+"""
