@@ -189,7 +189,14 @@ def _rules_and_recommendations(
                          **{f"rules.seconds.{s}": v for s, v in seconds.items()}})  # fmt: skip
         if len(rules):
             title = f"{resolved['data']['name']}: strongest rules per segment vs all customers"
-            tracker.file(plots.top_rules_plot(rules, tracker.artifact_dir / "top_rules.png", title))
+            names = None
+            if rules_cfg["item"] == "product_id" and has_column(tx, "product_name"):
+                first = tx.drop_duplicates("product_id")
+                names = dict(
+                    zip(first["product_id"].astype(str), first["product_name"], strict=True)
+                )
+            png = tracker.artifact_dir / "top_rules.png"
+            tracker.file(plots.top_rules_plot(rules, png, title, names=names))
     if not rec_cfg["enabled"]:
         return rules, None, None
     with _stage(8, f"recommend top {rec_cfg['k']} per customer"):

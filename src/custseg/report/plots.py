@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -90,17 +91,26 @@ def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
     return _save(fig, path)
 
 
-def top_rules_plot(rules: pd.DataFrame, path: Path, title: str, per_scope: int = 5) -> Path:
-    """Strongest rules (by lift) of each scope side by side: do segments buy differently?"""
+def top_rules_plot(
+    rules: pd.DataFrame, path: Path, title: str, per_scope: int = 5,
+    names: Mapping[str, str] | None = None,
+) -> Path:  # fmt: skip
+    """Strongest rules (by lift) of each scope side by side: do segments buy differently?
+    `names` turns item codes into product names a person recognises."""
+    names = names or {}
+
+    def show(items: tuple[str, ...]) -> str:
+        return " + ".join(str(names.get(i, i))[:26] for i in items)
+
     scopes = sorted(rules["segment"].unique(), key=lambda s: (s != "all", s))
     n = max(len(scopes), 1)
-    cols = min(n, 3)
+    cols = min(n, 2)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 0.55 * per_scope * rows + 1.6 * rows),
+    fig, axes = plt.subplots(rows, cols, figsize=(8 * cols, 0.75 * per_scope * rows + 1.2 * rows),
                              squeeze=False)  # fmt: skip
     for ax, scope in zip(axes.flat, scopes, strict=False):
         top = rules[rules["segment"] == scope].nlargest(per_scope, ["lift", "confidence"])
-        labels = [f"{' + '.join(a)} -> {' + '.join(c)}"[:48]
+        labels = [f"{show(a)}\n-> {show(c)}"
                   for a, c in zip(top["antecedent"], top["consequent"], strict=True)]  # fmt: skip
         ax.barh(
             range(len(top))[::-1], top["lift"], color="tab:green" if scope == "all" else "tab:blue"
