@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,7 +159,7 @@ def test_cli_default_store_is_sqlite_in_the_working_directory(tmp_path):
     assert (tmp_path / "mlflow.db").exists()
     (r,) = _runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert r.info.status == "FINISHED" and r.data.params["data.name"] == "demo"
-    assert "[6/9] log segments and model to MLflow done" in proc.stdout + proc.stderr
+    assert "[6/11] log segments and model to MLflow done" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
@@ -270,3 +271,55 @@ def test_online_retail_rules_recommendations_and_evaluation(tracking_uri, tmp_pa
     ev = result.evaluation
     assert ev.loc["custseg", "hit_rate@10"] > ev.loc["popular", "hit_rate@10"]
     assert ev.loc["custseg", "hit_rate@10"] > ev.loc["favourite", "hit_rate@10"]
+
+
+PLOTS = {"segments_scatter.png", "pca_biplot.png", "feature_boxplots.png", "segment_sizes.png",
+         "silhouette.png", "top_items.png", "top_rules.png"}  # fmt: skip
+
+
+def _report_checks(uri: str, result, tmp_path: Path) -> str:
+    names = _artifacts(uri, result.run_id)
+    assert names >= PLOTS, PLOTS - names
+    report = {a.path for a in MlflowClient(uri).list_artifacts(result.run_id, "report")}
+    assert {"report/report.md", "report/report.html", "report/figures"} <= report
+    html = _download(uri, result.run_id, "report/report.html", tmp_path).read_text()
+    assert "http://" not in html and "https://" not in html  # self-contained
+    for label in result.segments["segment"].unique():
+        assert f'data-segment="{label}"' in html
+    assert html.count("data:image/png;base64,") >= len(PLOTS)
+    return html
+
+
+def test_report_names_planted_segments_and_renders_in_a_browser(tracking_uri, tmp_path):
+    from custseg.report import browser
+
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "+experiment=demo_basket"), tmp_path)
+    html = _report_checks(tracking_uri, result, tmp_path)
+    # personas name the planted segments (found segment -> majority planted segment)
+    planted = result.source.truth.customers.set_index("customer_id")["segment"]
+    found = result.segments["segment"]
+    majority = pd.crosstab(found, planted.loc[found.index]).idxmax(axis=1)
+    keys = result.personas.set_index("segment")["key"]
+    assert {str(s): majority[s] for s in majority.index} == keys.to_dict()
+    for name in result.personas["name"]:
+        assert name in html
+    if browser.find_chromium() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium missing under CI=true (.ci/run installs it)")
+        pytest.skip("chromium not installed")
+    assert "report_screenshot.png" in _artifacts(tracking_uri, result.run_id)
+    dom = browser.render(result.report)
+    loaded = re.search(r'data-images-loaded="(\d+)"', dom)
+    total = re.search(r'data-images-total="(\d+)"', dom)
+    assert loaded and total and int(total.group(1)) >= len(PLOTS)
+    assert loaded.group(1) == total.group(1)
+    assert dom.count('class="segment"') == found.nunique()
+
+
+@pytest.mark.slow
+def test_online_retail_report(tracking_uri, tmp_path, online_retail_path):
+    result = run(make_cfg(f"tracking.uri={tracking_uri}", "data=online_retail",
+                          "features=rfm", "recommend=none"), tmp_path)  # fmt: skip
+    html = _report_checks(tracking_uri, result, tmp_path)
+    assert "region_mix.png" in _artifacts(tracking_uri, result.run_id)
+    assert set(result.personas["rfm_label"].dropna()) and "Champions" in html

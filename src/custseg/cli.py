@@ -42,7 +42,8 @@ def _main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
-        result = run(cfg, out / "artifacts")
+        command = " ".join(["python -m custseg", *map(shlex.quote, hc.overrides.task)])
+        result = run(cfg, out / "artifacts", command)
     except (SchemaError, FeatureError, ValueError) as exc:
         log.error("%s", exc)
         if hc.mode == RunMode.MULTIRUN:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,19 @@ from custseg.data.schema import has_column
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
+from custseg.profiling.personas import assign_personas, personas_table
+from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.recommend import blend, crosssell, evaluate, favourites
 from custseg.recommend.common import histories
 from custseg.recommend.similarity import ItemSimilarity
-from custseg.report import plots
+from custseg.report import browser, plots
+from custseg.report.report import ReportInput, write_report
 from custseg.rules.baskets import Baskets, make_baskets
 from custseg.rules.mining import mine
 from custseg.tracking.logging import Tracker, tracked_run
 
 log = logging.getLogger(__name__)
-N_STAGES = 9
+N_STAGES = 11
 
 
 @dataclass
@@ -56,6 +59,9 @@ class PipelineResult:
     rules: pd.DataFrame | None = None  # every scope's rules ("all" and each segment)
     recommendations: pd.DataFrame | None = None  # top-k per customer with their sources
     evaluation: pd.DataFrame | None = None  # recommenders and baselines on a time split
+    profiles: Profiles | None = None
+    personas: pd.DataFrame | None = None  # name, description, RFM label, actions per segment
+    report: Path | None = None  # report.html (report.md beside it)
 
 
 @contextmanager
@@ -176,7 +182,7 @@ def _rules_and_recommendations(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
     rules_cfg, rec_cfg = resolved["rules"], resolved["recommend"]
     segment_of = segments["segment"]
-    with _stage(7, f"mine rules ({rules_cfg['engine']}, support {rules_cfg['min_support']})"):
+    with _stage(8, f"mine rules ({rules_cfg['engine']}, support {rules_cfg['min_support']})"):
         baskets = _baskets(tx, rules_cfg)
         rules, seconds = mine(baskets, segment_of, rules_cfg)
         for scope, part in rules.groupby("segment", sort=True):
@@ -199,7 +205,7 @@ def _rules_and_recommendations(
             tracker.file(plots.top_rules_plot(rules, png, title, names=names))
     if not rec_cfg["enabled"]:
         return rules, None, None
-    with _stage(8, f"recommend top {rec_cfg['k']} per customer"):
+    with _stage(9, f"recommend top {rec_cfg['k']} per customer"):
         hist = histories(tx, item=rules_cfg["item"])
         recs = _recommenders(tx, baskets, rules, segment_of, hist, rec_cfg, rules_cfg["item"])
         final = recs["custseg"]
@@ -207,7 +213,7 @@ def _rules_and_recommendations(
         tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
     table = None
     if rec_cfg["evaluate"]["enabled"]:
-        with _stage(9, "evaluate recommendations on a time split"):
+        with _stage(10, "evaluate recommendations on a time split"):
             table, info = _evaluate(tx, feats_name, resolved, model)
             tracker.table(table, "recommendation_evaluation")
             tracker.json(info, "evaluation_split.json")
@@ -224,7 +230,105 @@ def _rules_and_recommendations(
     return rules, final, table
 
 
-def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
+def _profile(
+    tx: pd.DataFrame, segments: pd.DataFrame, X: np.ndarray, resolved: dict[str, Any],
+    tracker: Tracker,
+) -> tuple[Profiles, pd.DataFrame, dict[str, Path]]:  # fmt: skip
+    """Profiles, personas and the segment plots (stage 7)."""
+    rep, book = resolved["report"], resolved["playbook"]
+    seg_of = segments["segment"]
+    feats = segments.drop(columns="segment")
+    prof = profile(tx, seg_of, feats, int(rep["top_n"]))
+    rfm = resolved["features"]["name"] in {"rfm", "rfm_region"}
+    found = assign_personas(
+        customer_descriptors(tx), seg_of, book["actions"], rfm=rfm, currency=book["currency"]
+    )
+    personas = pd.DataFrame([asdict(p) for p in found])  # actions stay lists for the report
+    tracker.table(prof.summary, "profile_summary")
+    tracker.table(personas_table(found), "personas")
+    for name in ("region_mix", "category_mix", "top_products"):
+        part = getattr(prof, name)
+        if part is not None:
+            tracker.table(part, f"profile_{name}")
+    out, labels, names = tracker.artifact_dir, seg_of.to_numpy(), list(feats.columns)
+    what = f"{resolved['data']['name']} / {resolved['features']['name']}"
+    n_max = int(rep["max_points"])
+    seed = int(resolved["seed"])
+    figs = {
+        "scatter": plots.segment_scatter(X, labels, names, out / "segments_scatter.png",
+                                         f"{what}: customers by segment", n_max, seed),
+        "biplot": plots.pca_biplot(X, labels, names, out / "pca_biplot.png",
+                                   f"{what}: what separates the segments"),
+        "boxplots": plots.feature_boxplots(X, labels, names, out / "feature_boxplots.png",
+                                           f"{what}: standardized features per segment"),
+        "sizes": plots.size_revenue_plot(prof.summary, out / "segment_sizes.png",
+                                         f"{what}: customers and revenue per segment"),
+        "silhouette": plots.silhouette_plot(X, labels, out / "silhouette.png",
+                                            f"{what}: silhouette per customer", n_max, seed),
+    }  # fmt: skip
+    if prof.region_mix is not None:
+        figs["region_mix"] = plots.mix_heatmap(prof.region_mix, out / "region_mix.png",
+                                               f"{what}: region mix", "region")  # fmt: skip
+    if prof.category_mix is not None:
+        figs["category_mix"] = plots.mix_heatmap(prof.category_mix, out / "category_mix.png",
+                                                 f"{what}: category mix", "category")  # fmt: skip
+    if prof.top_products is not None:
+        title = f"{what}: top products per segment vs overall"
+        figs["top_items"] = plots.top_items_plot(prof.top_products, out / "top_items.png", title)
+    for path in figs.values():
+        tracker.file(path)
+    return prof, personas, figs
+
+
+def _report(
+    result: PipelineResult, tx: pd.DataFrame, figures: dict[str, Path], resolved: dict[str, Any],
+    command: str, tracker: Tracker,
+) -> Path:  # fmt: skip
+    """report.md + self-contained report.html, and a browser screenshot of it (stage 11)."""
+    out = tracker.artifact_dir
+    for extra in ("elbow", "pareto_front", "top_rules"):
+        if (out / f"{extra}.png").exists():
+            figures[extra] = out / f"{extra}.png"
+    names = None
+    if has_column(tx, "product_name") and has_column(tx, "product_id"):
+        first = tx.drop_duplicates("product_id")
+        names = dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
+                         strict=True))  # fmt: skip
+    assert result.profiles is not None and result.personas is not None
+    inp = ReportInput(
+        title=f"custseg: {result.run_name}",
+        run={
+            "data": resolved["data"]["name"],
+            "rows_after_cleaning": result.cleaning.rows_out,
+            "customers": len(result.segments),
+            "features": resolved["features"]["name"],
+            "algorithm": resolved["algorithm"]["name"],
+            "params": {k: v for k, v in result.params.items() if k != "search_space"},
+            "metrics": result.metrics,
+            "command": command,
+            "run_id": result.run_id,
+            "run_name": result.run_name,
+        },  # fmt: skip
+        summary=result.profiles.summary,
+        personas=result.personas,
+        figures=figures,
+        top_pairs=result.rules,
+        evaluation=result.evaluation,
+        top_products=result.profiles.top_products,
+        product_names=names,
+    )
+    md, html = write_report(inp, out / "report")
+    tracker.folder(md.parent, "report")  # report.md, report.html and figures/
+    if resolved["report"]["screenshot"] and browser.find_chromium():
+        shot = out / "report_screenshot.png"
+        browser.render(html, shot)
+        tracker.file(shot)
+    return html
+
+
+def run(
+    cfg: DictConfig, output_dir: Path | None = None, command: str | None = None
+) -> PipelineResult:
     """Run the configured pipeline inside one MLflow run and return what it produced."""
     seed = int(cfg.seed)
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
@@ -278,12 +382,23 @@ def run(cfg: DictConfig, output_dir: Path | None = None) -> PipelineResult:
             tracker.table(segments, "segments")
             model_uri = tracker.model(model, feats.head(5))
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
-        rules = recs = evaluation = None
+        result = PipelineResult(
+            tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
+            model_uri, search,
+        )  # fmt: skip
+        figures: dict[str, Path] = {}
+        if resolved["report"]["enabled"]:
+            with _stage(7, "profile segments and name personas"):
+                result.profiles, result.personas, figures = _profile(
+                    tx, segments, X, resolved, tracker
+                )
         if resolved["rules"]["enabled"] and "rules" not in skipped:
-            rules, recs, evaluation = _rules_and_recommendations(
+            result.rules, result.recommendations, result.evaluation = _rules_and_recommendations(
                 tx, segments, cfg.features.name, resolved, model, tracker
             )
-        return PipelineResult(
-            tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
-            model_uri, search, rules, recs, evaluation,
-        )  # fmt: skip
+        if resolved["report"]["enabled"]:
+            with _stage(11, "write the report"):
+                command = command or "python -m custseg  # overrides: see config.yaml"
+                result.report = _report(result, tx, figures, resolved, command, tracker)
+                log.info("Report: %s", result.report)
+        return result

@@ -13,7 +13,9 @@ import pytest
 from custseg.tracking.compare import main as compare_main
 from custseg.tracking.compare import runs_table
 
-SWEEP = ["-m", "features=value_quantity,rfm,rfm_region", "algorithm=kmeans,gmm,hdbscan"]
+# segmentation only: rules, recommendations and reports have tests of their own
+SWEEP = ["-m", "features=value_quantity,rfm,rfm_region", "algorithm=kmeans,gmm,hdbscan",
+         "rules=none", "report=none"]  # fmt: skip
 
 
 def _multirun(tmp_path: Path, *overrides: str) -> str:

@@ -67,6 +67,10 @@ class Tracker:
         """Log a file the caller wrote (a plot, say) as an artifact of the parent run."""
         self._keep(path)
 
+    def folder(self, path: Path, name: str) -> None:
+        """Log a whole folder (a report with its figures) under artifact path `name`."""
+        mlflow.log_artifacts(str(path), artifact_path=name)
+
     def child(
         self, run_name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
         tags: Mapping[str, Any] | None = None,

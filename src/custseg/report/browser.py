@@ -1,0 +1,58 @@
+"""Render a report in headless Chromium: the DOM after scripts ran, and optionally a screenshot.
+
+Used by the tests (are all embedded images really decodable?) and by the pipeline to attach a
+picture of the report to the run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # we may run as root in containers
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=5000",  # let window.onload scripts finish before dumping
+)
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable on PATH, or None (callers skip browser work)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _command(exe: str, profile: Path, *extra: str) -> list[str]:
+    return [exe, *_FLAGS, f"--user-data-dir={profile}", *extra]
+
+
+def render(html_path: Path, screenshot: Path | None = None, timeout: float = 60.0) -> str:
+    """The DOM of `html_path` after load (--dump-dom); with `screenshot`, also a 1280x900 PNG
+    there. Each run gets a throwaway profile so nothing leaks between runs."""
+    exe = find_chromium()
+    if exe is None:
+        raise FileNotFoundError("chromium not found on PATH (install the 'chromium' package)")
+    url = Path(html_path).resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="custseg-chromium-") as tmp:
+        dom = subprocess.run(
+            [*_command(exe, Path(tmp) / "dom"), "--dump-dom", url],
+            capture_output=True, text=True, timeout=timeout, check=True,
+        ).stdout  # fmt: skip
+        if screenshot is not None:
+            screenshot = Path(screenshot).resolve()
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [*_command(exe, Path(tmp) / "shot"), f"--screenshot={screenshot}",
+                 "--window-size=1280,900", url],
+                capture_output=True, text=True, timeout=timeout, check=True,
+            )  # fmt: skip
+            if not screenshot.exists():
+                raise RuntimeError(f"chromium did not write the screenshot {screenshot}")
+    return dom

@@ -1,0 +1,142 @@
+"""Hand-made stand-ins for a run's outputs (profiles, personas, rules, evaluation), shaped exactly
+like custseg.profiling's, so the report can be tested without running the pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from custseg.report import plots
+from custseg.report.report import ReportInput
+
+N_SEGMENTS = 8
+FEATURES = ["recency_days", "frequency", "monetary", "tenure_days", "units_per_basket", "price"]
+PRODUCTS = {f"P{i:03d}": f"Product number {i} | <b>{'long ' * (i % 4)}name</b>" for i in range(30)}
+
+
+@pytest.fixture(scope="session")
+def blobs() -> tuple[np.ndarray, np.ndarray]:
+    """4,000 customers in 8 segments (standardized features) with ~3% unassigned."""
+    X, y = make_blobs(n_samples=4000, n_features=len(FEATURES), centers=N_SEGMENTS,
+                      cluster_std=1.6, random_state=3)  # fmt: skip
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = y.copy()
+    y[np.random.default_rng(0).random(len(y)) < 0.03] = -1
+    return X, y
+
+
+def fake_summary(labels: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    customers = rng.integers(100, 900, len(labels))
+    revenue = customers * rng.uniform(50, 500, len(labels))
+    rows = {}
+    for label, c, r in zip(labels, customers, revenue, strict=True):
+        rows[label] = {"customers": int(c), "customer_share": c / customers.sum(),
+                       "revenue": float(r), "revenue_share": r / revenue.sum(),
+                       "avg_basket_value": float(rng.uniform(10, 80)),
+                       "avg_basket_units": float(rng.uniform(2, 20))}  # fmt: skip
+        for d in ("monetary", "frequency", "recency_days", "units_per_basket",
+                  "mean_unit_price", "tenure_days"):  # fmt: skip
+            rows[label][f"mean_{d}"] = float(rng.uniform(1, 100))
+            rows[label][f"median_{d}"] = float(rng.uniform(1, 100))
+        for f in FEATURES:
+            rows[label][f"mean_feature_{f}"] = float(rng.normal())
+            rows[label][f"median_feature_{f}"] = float(rng.normal())
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    total = frame.iloc[:, :1].sum()
+    everyone = frame.mean()
+    everyone["customers"] = float(total["customers"])
+    everyone["customer_share"], everyone["revenue_share"] = 1.0, 1.0
+    everyone["revenue"] = frame["revenue"].sum()
+    frame.loc["all"] = everyone
+    return frame
+
+
+def fake_personas(labels: list[str]) -> pd.DataFrame:
+    rows = [{"segment": s, "key": f"key_{s}", "name": f"Persona <{s}> & friends",
+             "description": f"Customers of segment {s} buy <often>.",
+             "rfm_label": None if s == "3" else f"RFM-{s}",
+             "actions": [f"Send offer {s}", "Cross-sell bundles"]} for s in labels]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fake_top_products(labels: list[str], with_names: bool = True) -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    ids = list(PRODUCTS)
+    rows = []
+    for s in [*labels, "all"]:
+        for rank, pid in enumerate(rng.choice(ids, 6, replace=False), start=1):
+            overall = float(rng.uniform(0.02, 0.3))
+            rows.append({"segment": s, "rank": rank, "product_id": pid,
+                         "product_name": PRODUCTS[pid], "customers": int(rng.integers(5, 200)),
+                         "share": overall if s == "all" else min(1.0, overall * rng.uniform(1, 4)),
+                         "overall_share": overall})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    return frame if with_names else frame.drop(columns="product_name")
+
+
+def fake_mix(labels: list[str], n_cols: int, prefix: str) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    values = rng.dirichlet(np.ones(n_cols) * 0.5, len(labels) + 1)
+    return pd.DataFrame(values, index=[*labels, "all"],
+                        columns=[f"{prefix} {i}" for i in range(n_cols)])  # fmt: skip
+
+
+def fake_rules(labels: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    ids = list(PRODUCTS)
+    rows = []
+    for s in [*labels, "all"]:
+        for _ in range(8):
+            a, c = rng.choice(ids, 2, replace=False)
+            rows.append({"segment": s, "antecedent": (str(a),), "consequent": (str(c),),
+                         "support": float(rng.uniform(0.01, 0.1)),
+                         "confidence": float(rng.uniform(0.1, 0.9)),
+                         "lift": float(rng.uniform(1, 12))})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fake_evaluation() -> pd.DataFrame:
+    return pd.DataFrame({"hit_rate@10": [0.31, 0.22, 0.12], "precision@10": [0.05, 0.03, 0.01],
+                         "customers": [800, 800, 800]},
+                        index=["blend", "crosssell", "popular (baseline)"])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def segment_labels() -> list[str]:
+    return [str(i) for i in range(N_SEGMENTS)] + ["-1"]
+
+
+@pytest.fixture(scope="session")
+def report_input(
+    tmp_path_factory: pytest.TempPathFactory, blobs: tuple[np.ndarray, np.ndarray],
+    segment_labels: list[str],
+) -> ReportInput:  # fmt: skip
+    """A complete ReportInput with real figures drawn from the fake data."""
+    X, y = blobs
+    labels = segment_labels
+    src = tmp_path_factory.mktemp("figs")
+    summary = fake_summary(labels)
+    top = fake_top_products(labels[:-1])
+    figures: dict[str, Path] = {
+        "scatter": plots.segment_scatter(X, y, FEATURES, src / "scatter.png", "Segments", 1500),
+        "sizes": plots.size_revenue_plot(summary, src / "sizes.png", "Size and revenue"),
+        "region_mix": plots.mix_heatmap(
+            fake_mix(labels, 5, "region"), src / "region.png", "Region mix", "region"
+        ),  # fmt: skip
+        "top_items": plots.top_items_plot(top, src / "top_items.png", "Top products"),
+    }
+    run = {"data": "online_retail (fake)", "rows_after_cleaning": 391_234, "customers": 4000,
+           "features": FEATURES, "algorithm": "kmeans", "params": {"n_clusters": 8, "seed": 0},
+           "metrics": {"silhouette": 0.41, "davies_bouldin": 0.87},
+           "command": "custseg data=online_retail algorithm=kmeans algorithm.n_clusters=8",
+           "run_id": "abc123", "run_name": "online_retail/rfm/kmeans-k8"}  # fmt: skip
+    return ReportInput(
+        title="Customer segments <test> & co", run=run, summary=summary,
+        personas=fake_personas(labels[:-1]), figures=figures, top_pairs=fake_rules(labels[:-1]),
+        evaluation=fake_evaluation(), top_products=top, product_names=dict(PRODUCTS),
+    )  # fmt: skip

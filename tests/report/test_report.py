@@ -1,0 +1,95 @@
+"""write_report: both files, a self-contained HTML, one section per segment, how to rerun."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from custseg.report.report import ReportInput, _md_table, write_report
+
+
+@pytest.fixture(scope="module")
+def written(
+    tmp_path_factory: pytest.TempPathFactory, report_input: ReportInput
+) -> tuple[Path, Path]:
+    return write_report(report_input, tmp_path_factory.mktemp("report"))
+
+
+def test_writes_both_files_and_copies_figures(
+    written: tuple[Path, Path], report_input: ReportInput
+) -> None:
+    md, page = written
+    assert md.name == "report.md" and page.name == "report.html"
+    assert md.parent == page.parent
+    for fig in report_input.figures.values():
+        assert (md.parent / "figures" / fig.name).is_file()
+
+
+def test_html_is_self_contained(written: tuple[Path, Path], report_input: ReportInput) -> None:
+    text = written[1].read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.I)
+    assert "http://" not in text and "https://" not in text
+    assert "<link" not in text
+    embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert len(embedded) == len(report_input.figures)
+    originals = {fig.read_bytes() for fig in report_input.figures.values()}
+    assert {base64.b64decode(b) for b in embedded} == originals
+    assert len(re.findall(r"<img\b", text)) == len(embedded)
+    assert "document.body.dataset.imagesLoaded" in text
+
+
+def test_one_section_per_segment_with_escaped_persona(
+    written: tuple[Path, Path], report_input: ReportInput
+) -> None:
+    text = written[1].read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="segment" data-segment="([^"]+)"', text)
+    assert sections == [str(i) for i in range(8)] + ["-1"]
+    for label in map(str, range(8)):
+        assert f"Persona &lt;{label}&gt; &amp; friends" in text
+    assert "<b>" not in text  # product names with markup are escaped
+    assert "Customer segments &lt;test&gt; &amp; co" in text
+
+
+def test_markdown_content(written: tuple[Path, Path], report_input: ReportInput) -> None:
+    md = written[0].read_text(encoding="utf-8")
+    command = report_input.run["command"]
+    assert f"```bash\n{command}\n```" in md
+    assert "## How to reproduce" in md
+    for fig in report_input.figures.values():
+        assert f"(figures/{fig.name})" in md
+    for label in map(str, range(8)):
+        assert f"## Segment {label}: Persona <{label}> & friends" in md
+    assert "RFM label: RFM-0" in md and "RFM label: RFM-3" not in md
+    assert "- Send offer 2" in md
+    assert "hit_rate@10" in md and "391,234" in md and "n_clusters" in md
+    assert "Top cross-sell pairs" in md and "Top products" in md
+    # segment 0's strongest pair by lift appears with its product name
+    rules = report_input.top_pairs
+    best = rules[rules["segment"] == "0"].nlargest(1, "lift").iloc[0]
+    assert f"({best['antecedent'][0]})" in md
+
+
+def test_optional_parts_absent(tmp_path: Path, report_input: ReportInput) -> None:
+    bare = replace(report_input, figures={}, top_pairs=None, evaluation=None, top_products=None,
+                   personas=report_input.personas.iloc[0:0], product_names=None)  # fmt: skip
+    md, page = write_report(bare, tmp_path)
+    text = page.read_text(encoding="utf-8")
+    assert text.count('class="segment"') == 9
+    assert "<img" not in text
+    assert "Segment 0: Segment 0" in md.read_text(encoding="utf-8")
+
+
+def test_missing_figure_is_left_out(tmp_path: Path, report_input: ReportInput) -> None:
+    figs = {**report_input.figures, "ghost": tmp_path / "nope.png"}
+    _, page = write_report(replace(report_input, figures=figs), tmp_path / "out")
+    assert page.read_text(encoding="utf-8").count("<img") == len(report_input.figures)
+
+
+def test_md_table_escapes_pipes() -> None:
+    table = _md_table(pd.DataFrame({"a": ["x|y"], "b": [1]}))
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
