@@ -52,6 +52,17 @@ def _main(cfg: DictConfig) -> None:
     log.info("Run %s logged: %s (outputs in %s)", result.run_id, result.run_name, out)
 
 
+def _drift(cfg: DictConfig) -> None:
+    from custseg.pipeline import run_drift
+
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        run_drift(cfg, out / "artifacts")
+    except ValueError as exc:
+        log.error("%s", exc)
+        sys.exit(2)
+
+
 def _expand_overrides(argv: list[str]) -> list[str]:
     """`--overrides "a=1 b=2"` -> `a=1 b=2`: `mlflow run` passes all overrides as one quoted
     parameter, which Hydra would read as a single override."""
@@ -68,5 +79,17 @@ def _expand_overrides(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    """`custseg [overrides]` runs the pipeline; `custseg score ...` and `custseg drift
+    [overrides]` are the two other jobs."""
+    command, rest = (sys.argv[1:2] or [""])[0], sys.argv[2:]
+    if command == "score":
+        from custseg.tracking.score import main as score_main
+
+        score_main(rest, conf_dir())
+        return
+    if command == "drift":
+        sys.argv = [sys.argv[0], *rest]
+        hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")(_drift)()
+        return
     sys.argv = [sys.argv[0], *_expand_overrides(sys.argv[1:])]
     hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")(_main)()

@@ -28,6 +28,7 @@ from custseg.data.schema import has_column
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
+from custseg.monitoring import drift
 from custseg.profiling.personas import assign_personas, personas_table
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.recommend import blend, crosssell, evaluate, favourites
@@ -38,9 +39,10 @@ from custseg.report.report import ReportInput, write_report
 from custseg.rules.baskets import Baskets, make_baskets
 from custseg.rules.mining import mine
 from custseg.tracking.logging import Tracker, tracked_run
+from custseg.tracking.model import bundle_from_run, input_example
 
 log = logging.getLogger(__name__)
-N_STAGES = 11
+N_STAGES = 12
 
 
 @dataclass
@@ -234,11 +236,12 @@ def _profile(
     tx: pd.DataFrame, segments: pd.DataFrame, X: np.ndarray, resolved: dict[str, Any],
     tracker: Tracker,
 ) -> tuple[Profiles, pd.DataFrame, dict[str, Path]]:  # fmt: skip
-    """Profiles, personas and the segment plots (stage 7)."""
+    """Profiles and personas (always: the model carries them), and with the report on, the
+    segment plots (stage 7)."""
     rep, book = resolved["report"], resolved["playbook"]
     seg_of = segments["segment"]
     feats = segments.drop(columns="segment")
-    prof = profile(tx, seg_of, feats, int(rep["top_n"]))
+    prof = profile(tx, seg_of, feats, int(rep.get("top_n", 10)))
     rfm = resolved["features"]["name"] in {"rfm", "rfm_region"}
     found = assign_personas(
         customer_descriptors(tx), seg_of, book["actions"], rfm=rfm, currency=book["currency"]
@@ -250,6 +253,8 @@ def _profile(
         part = getattr(prof, name)
         if part is not None:
             tracker.table(part, f"profile_{name}")
+    if not rep["enabled"]:
+        return prof, personas, {}
     out, labels, names = tracker.artifact_dir, seg_of.to_numpy(), list(feats.columns)
     what = f"{resolved['data']['name']} / {resolved['features']['name']}"
     n_max = int(rep["max_points"])
@@ -326,6 +331,20 @@ def _report(
     return html
 
 
+def _log_model(
+    result: PipelineResult, tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker
+) -> str:
+    """Bundle what scoring needs into the pyfunc model and log (and maybe register) it."""
+    item = resolved["rules"].get("item", "product_id")
+    ranking = None
+    if has_column(tx, item):
+        ranking = favourites.segment_ranking(tx, result.segments["segment"], item, top=100)
+    bundle = bundle_from_run(resolved, result.model, list(result.features.columns),
+                             result.personas, result.rules, ranking)  # fmt: skip
+    example = input_example(tx)
+    return tracker.model(bundle, example, resolved["tracking"].get("register_as"))
+
+
 def run(
     cfg: DictConfig, output_dir: Path | None = None, command: str | None = None
 ) -> PipelineResult:
@@ -377,21 +396,16 @@ def run(
                 metrics["truth_ari"] = float(adjusted_rand_score(truth[assigned], labels[assigned]))
         segments = feats.assign(segment=np.asarray(labels, dtype="int64"))
         segments = segments[["segment", *feats.columns]]
-        with _stage(6, "log segments and model to MLflow"):
+        with _stage(6, "log segments to MLflow"):
             tracker.metrics(metrics)
             tracker.table(segments, "segments")
-            model_uri = tracker.model(model, feats.head(5))
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
         result = PipelineResult(
             tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
-            model_uri, search,
+            "", search,
         )  # fmt: skip
-        figures: dict[str, Path] = {}
-        if resolved["report"]["enabled"]:
-            with _stage(7, "profile segments and name personas"):
-                result.profiles, result.personas, figures = _profile(
-                    tx, segments, X, resolved, tracker
-                )
+        with _stage(7, "profile segments and name personas"):
+            result.profiles, result.personas, figures = _profile(tx, segments, X, resolved, tracker)
         if resolved["rules"]["enabled"] and "rules" not in skipped:
             result.rules, result.recommendations, result.evaluation = _rules_and_recommendations(
                 tx, segments, cfg.features.name, resolved, model, tracker
@@ -401,4 +415,38 @@ def run(
                 command = command or "python -m custseg  # overrides: see config.yaml"
                 result.report = _report(result, tx, figures, resolved, command, tracker)
                 log.info("Report: %s", result.report)
+        with _stage(12, "log the scoring model"):
+            result.model_uri = _log_model(result, tx, resolved, tracker)
+            log.info("Model: %s", result.model_uri)
         return result
+
+
+def run_drift(cfg: DictConfig, output_dir: Path | None = None) -> drift.DriftResult:
+    """`custseg drift`: how the segmentation holds up from one period to the next, as a run."""
+    seed = int(cfg.seed)
+    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    name = f"drift/{resolved['data']['name']}/{resolved['features']['name']}/"
+    name += get_algorithm(resolved["algorithm"]).label(resolved["algorithm"])
+    with tracked_run(resolved["tracking"], name, output_dir) as tracker:
+        tracker.params(resolved)
+        tracker.tags({"kind": "drift", "data": cfg.data.name, "features": cfg.features.name,
+                      "algorithm": cfg.algorithm.name})  # fmt: skip
+        with _stage(1, f"load and clean {cfg.data.name}"):
+            tx, _ = clean(sources.load(resolved["data"], seed).transactions, resolved["clean"])
+        with _stage(2, "fit on period A, score and refit period B"):
+            res = drift.drift(tx, resolved["features"], resolved["algorithm"],
+                              resolved["drift"]["split"], seed, resolved["metrics"])  # fmt: skip
+        tracker.params({"drift.split_date": res.split.date().isoformat()})
+        shift = float(res.sizes["shift"].abs().max())
+        tracker.metrics({"drift.ari_refit": res.ari_refit, "drift.moved_share": res.moved_share,
+                         "drift.customers_a": res.customers_a,
+                         "drift.customers_b": res.customers_b,
+                         "drift.customers_both": res.customers_both,
+                         "drift.max_size_shift": shift})  # fmt: skip
+        tracker.table(res.migration, "migration")
+        tracker.table(res.sizes, "size_shift")
+        title = f"{name}: segment migration across {res.split.date()}"
+        tracker.file(drift.migration_plot(res, tracker.artifact_dir / "migration.png", title))
+        log.info("Drift: ARI %.3f between model A and a refit on B; %.1f%% of %d repeat customers"
+                 " moved", res.ari_refit, 100 * res.moved_share, res.customers_both)  # fmt: skip
+        return res

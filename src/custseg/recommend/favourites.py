@@ -34,6 +34,41 @@ def _ranking(pairs: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def segment_ranking(
+    tx: pd.DataFrame, segment_of: pd.Series, item: str = "product_id", top: int | None = None
+) -> pd.DataFrame:
+    """Each segment's items by share of its customers who bought them (group, item, buyers,
+    score), optionally cut to the `top` per segment: small enough to ship inside a model."""
+    segment = segment_labels(segment_of)
+    pairs = _buyers(tx, item)
+    pairs["group"] = pairs["customer_id"].map(segment)
+    pairs = pairs.dropna(subset=["group"])
+    ranking = _ranking(pairs)
+    if top is not None:
+        ranking = ranking.groupby("group", sort=False).head(top).reset_index(drop=True)
+    return ranking
+
+
+def from_ranking(
+    ranking: pd.DataFrame,
+    history: Mapping[str, Iterable[str]],
+    segment_of: pd.Series,
+    k: int = 10,
+) -> pd.DataFrame:
+    """Favourites of each customer's segment, from a ranking made earlier (e.g. at training)."""
+    if ranking.empty:
+        return empty_recs()
+    segment = segment_labels(segment_of)
+    audience = segment.loc[segment.index.isin(list(history))].sort_index()
+    picked = top_unseen(ranking, audience, history, k)
+    picked["source"] = "favourite"
+    picked["reason"] = [
+        f"popular in segment {g} ({s:.0%} of its customers bought it)"
+        for g, s in zip(picked["group"], picked["score"], strict=True)
+    ]
+    return finish(picked, k)
+
+
 def recommend(
     tx: pd.DataFrame,
     history: Mapping[str, Iterable[str]],
@@ -47,20 +82,7 @@ def recommend(
     popularity is counted over the segment's customers that appear in `tx`. Customers without
     a segment get nothing here (blend with `popular` to cover them).
     """
-    segment = segment_labels(segment_of)
-    pairs = _buyers(tx, item)
-    pairs["group"] = pairs["customer_id"].map(segment)
-    pairs = pairs.dropna(subset=["group"])
-    if pairs.empty:
-        return empty_recs()
-    audience = segment.loc[segment.index.isin(list(history))].sort_index()
-    picked = top_unseen(_ranking(pairs), audience, history, k)
-    picked["source"] = "favourite"
-    picked["reason"] = [
-        f"popular in segment {g} ({s:.0%} of its customers bought it)"
-        for g, s in zip(picked["group"], picked["score"], strict=True)
-    ]
-    return finish(picked, k)
+    return from_ranking(segment_ranking(tx, segment_of, item), history, segment_of, k)
 
 
 def popular(

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import mlflow.sklearn
 import pandas as pd
 from mlflow.tracking import MlflowClient
+
+from custseg.tracking.model import Bundle, log_model, register
 
 log = logging.getLogger(__name__)
 MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
@@ -82,20 +83,15 @@ class Tracker:
             mlflow.set_tags({k: str(v) for k, v in (tags or {}).items()})
         return child.info.run_id
 
-    def model(self, model: Any, example: pd.DataFrame) -> str:
-        """Log the fitted scaler + clusterer (sklearn flavour) with the package code bundled, so
-        it loads and assigns segments where custseg is not installed. Returns the model URI."""
+    def model(self, bundle: Bundle, example: pd.DataFrame, register_as: str | None) -> str:
+        """Log the pyfunc segmentation model (and register it when asked); return its URI."""
         with warnings.catch_warnings():  # segment labels are ints; MLflow warns about ints
             warnings.simplefilter("ignore", UserWarning)
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                serialization_format="cloudpickle",  # skops refuses HDBSCAN's and our own types
-                code_paths=[str(Path(__file__).resolve().parents[1])],
-                pip_requirements=_requirements(),  # declared, not inferred: 0.3 s instead of 3 s
-                input_example=example,
-            )
-        return info.model_uri
+            uri = log_model(bundle, example, _requirements())
+        if register_as:
+            uri = register(uri, register_as)
+            mlflow.set_tag("registered_model", uri)
+        return uri
 
     def table(self, df: pd.DataFrame, name: str) -> Path:
         """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both."""

@@ -1,0 +1,171 @@
+"""The deployable model: registry, fresh-process loading, batch scoring, HTTP serving, and a
+real tracking server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import mlflow.pyfunc
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from custseg.pipeline import run
+from custseg.tracking.model import to_model_input
+from tests.conftest import make_cfg
+
+NAME = "custseg-demo"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | extra
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.stderr.read()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} not up after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("model")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    result = run(make_cfg(f"tracking.uri={uri}", "+experiment=demo_basket",
+                          f"tracking.register_as={NAME}", "report=none"), tmp / "out")  # fmt: skip
+    tx = result.source.transactions
+    some = tx["customer_id"].dropna().astype(str).drop_duplicates().head(25)
+    payload = to_model_input(tx[tx["customer_id"].astype(str).isin(some)])
+    mlflow.set_tracking_uri(uri)
+    expected = mlflow.pyfunc.load_model(f"models:/{NAME}/1").predict(payload)
+    return {"uri": uri, "tmp": tmp, "result": result, "payload": payload, "expected": expected}
+
+
+def test_run_registers_a_model_that_scores_transactions(registered):
+    result, expected = registered["result"], registered["expected"]
+    assert result.model_uri == f"models:/{NAME}/1"
+    assert len(expected) == 25
+    truth = result.segments["segment"].loc[expected["customer_id"]].to_numpy()
+    assert (expected["segment"].to_numpy() == truth).all()  # same segments as the training run
+    assert expected["persona"].str.len().gt(0).all()
+    tx = result.source.transactions.astype({"customer_id": str, "product_id": str})
+    for row in expected.itertuples():
+        items = json.loads(row.recommendations)
+        assert 0 < len(items) <= 10 and len(json.loads(row.sources)) == len(items)
+        bought = set(tx.loc[tx["customer_id"] == row.customer_id, "product_id"])
+        assert not bought & set(items)  # never recommend what the customer has
+
+
+def test_registered_model_loads_and_scores_in_a_fresh_process(registered):
+    tmp = registered["tmp"]
+    registered["payload"].to_parquet(tmp / "in.parquet")
+    src, dst = str(tmp / "in.parquet"), str(tmp / "out.parquet")
+    code = (
+        "import mlflow, pandas as pd; "
+        f"mlflow.set_tracking_uri({registered['uri']!r}); "
+        f"m = mlflow.pyfunc.load_model('models:/{NAME}/1'); "
+        f"m.predict(pd.read_parquet({src!r})).to_parquet({dst!r})"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=_env(), capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp / "out.parquet"), registered["expected"])
+
+
+def test_served_predictions_equal_in_process_predictions(registered):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{NAME}/1",
+         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+        env=_env(MLFLOW_TRACKING_URI=registered["uri"]), cwd=registered["tmp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait(f"http://127.0.0.1:{port}/ping", proc)
+        body = json.dumps({"dataframe_split": registered["payload"].to_dict(orient="split")})
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body.encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=120) as r:
+            served = pd.DataFrame(json.loads(r.read())["predictions"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    expected = registered["expected"]
+    served = served[expected.columns].astype(expected.dtypes.to_dict())
+    pd.testing.assert_frame_equal(served, expected)
+
+
+def test_score_command_scores_a_file_and_logs_a_run(registered):
+    tmp, result = registered["tmp"], registered["result"]
+    tx = result.source.transactions
+    path = tmp / "next_month.csv"
+    tx.head(3000).to_csv(path, index=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "custseg", "score", "--model", f"models:/{NAME}/1",
+         "--data", str(path), "--out", str(tmp / "scores.parquet"),
+         "--tracking-uri", registered["uri"]],
+        cwd=tmp, env=_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = pd.read_parquet(tmp / "scores.parquet")
+    clean_customers = set(
+        tx.head(3000).query("quantity > 0")["customer_id"].dropna().astype(str)
+    )  # fmt: skip
+    assert set(scores["customer_id"]) <= clean_customers and len(scores) > 0
+    client = MlflowClient(registered["uri"])
+    exp = client.get_experiment_by_name("custseg-scoring")
+    (r,) = client.search_runs([exp.experiment_id])
+    assert r.info.status == "FINISHED" and r.data.metrics["customers"] == len(scores)
+    assert r.data.params["model_uri"] == f"models:/{NAME}/1"
+
+
+def test_pipeline_logs_to_a_real_tracking_server(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+         "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"],
+        env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait(f"http://127.0.0.1:{port}/health", server)
+        url = f"http://127.0.0.1:{port}"
+        cfg = make_cfg("tracking=server", f"tracking.uri={url}", "data.generator.n_rows=20000",
+                       "report=none", "recommend=none")  # fmt: skip
+        result = run(cfg, tmp_path / "out")
+        client = MlflowClient(url)
+        r = client.get_run(result.run_id)
+        assert r.info.status == "FINISHED" and r.data.params["tracking.uri"] == url
+        got = mlflow.artifacts.download_artifacts(
+            run_id=result.run_id, artifact_path="segments.parquet",
+            dst_path=str(tmp_path / "dl"), tracking_uri=url,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(pd.read_parquet(got), result.segments)
+        assert (tmp_path / "artifacts").exists()  # the server stored them, not the client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
