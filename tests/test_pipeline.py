@@ -19,6 +19,7 @@ from custseg.cli import project_root
 from custseg.data.schema import SchemaError
 from custseg.features import FeatureError
 from custseg.pipeline import run
+from custseg.tracking.model import to_model_input
 from tests.conftest import make_cfg
 
 SMALL = "data.generator.n_rows=20000"
@@ -131,6 +132,14 @@ def test_data_without_products_still_segments(tracking_uri, tmp_path):
     assert result.cleaning.skipped["non_product_codes"] == "source has no product ids"
     (r,) = _runs(tracking_uri)
     assert r.data.tags["skipped.rules"] == "no product ids in this source"
+    # the logged model scores product-less transactions too (segment and persona, no items)
+    mlflow.set_tracking_uri(tracking_uri)
+    scored = mlflow.pyfunc.load_model(result.model_uri).predict(
+        to_model_input(result.source.transactions)
+    )
+    seg = result.segments["segment"].loc[scored["customer_id"]].to_numpy()
+    assert (scored["segment"].to_numpy() == seg).all()
+    assert (scored["recommendations"] == "[]").all()
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.types.schema import ColSpec, Schema
 
 from custseg.data.clean import clean
-from custseg.data.schema import CANONICAL, REQUIRED, validate
+from custseg.data.schema import ABSENT_ALLOWED, CANONICAL, REQUIRED, validate
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.recommend import blend, crosssell, favourites
@@ -59,6 +59,8 @@ class Bundle:
         return keys.map(p["name"]).fillna(""), keys.map(p["key"]).fillna("")
 
     def score_transactions(self, tx: pd.DataFrame) -> pd.DataFrame:
+        # columns a source may lack (product ids, prices) arrive as absent, not as nulls
+        tx = tx.assign(**{c: float("nan") for c in ABSENT_ALLOWED if c not in tx.columns})
         tx, _ = clean(validate(tx, "model input"), self.clean_cfg)
         feats = build_features(tx, self.features_cfg["name"], self.features_cfg)
         return self._assemble(feats, histories(tx, item=self.item))
@@ -135,7 +137,7 @@ def to_model_input(tx: pd.DataFrame) -> pd.DataFrame:
             ex[c] = ex[c].astype(str)
         else:
             ex[c] = ex[c].astype("float64")
-    missing = [c for c in REQUIRED if c not in ex.columns]
+    missing = [c for c in REQUIRED if c not in ex.columns and c not in ABSENT_ALLOWED]
     if missing:
         raise ValueError(f"input example lacks {missing}")
     return ex.reset_index(drop=True)
