@@ -105,7 +105,9 @@ def _tune(
     title += f"{resolved['algorithm']['name']}: {len(table)} trials"
     tracker.file(plots.pareto_plot(table, out / "pareto_front.png", title))
     if resolved["tuning"].get("elbow"):
-        curve = tuning.elbow(X, result.params, int(resolved["seed"]), resolved["metrics"])
+        curve = tuning.elbow(
+            X, result.params, int(resolved["seed"]), resolved["metrics"], result.trials
+        )
         if curve is not None:
             tracker.table(curve, "elbow")
             chosen_k = result.params.get("n_clusters")

@@ -148,3 +148,18 @@ def test_killed_study_resumes_without_losing_trials(tmp_path):
     ]
     assert parent.data.metrics["tuning.new_trials"] == 30 - len(before)
     assert parent.data.metrics["tuning.n_complete"] == 30
+
+
+def test_elbow_reuses_trials_and_fits_only_missing_k():
+    from sklearn.datasets import make_blobs
+
+    from custseg.clustering.tuning import elbow
+
+    X, _ = make_blobs(300, centers=3, random_state=0)
+    cfg = {"name": "kmeans", "n_clusters": 3, "n_init": 2,
+           "search_space": {"n_clusters": {"type": "int", "low": 2, "high": 4}}}  # fmt: skip
+    metrics_cfg = {"silhouette_max_exact": 20000, "silhouette_sample_size": 10000}
+    sentinel = {"silhouette": 0.123, "davies_bouldin": 9.0, "n_segments": 3.0}
+    curve = elbow(X, cfg, 0, metrics_cfg, [Trial(0, {"n_clusters": 3}, sentinel)])
+    assert curve.loc[3, "silhouette"] == 0.123  # taken from the study, not refitted
+    assert curve.loc[2, "silhouette"] != 0.123 and "inertia" in curve.columns

@@ -268,15 +268,25 @@ def tune(
 
 
 def elbow(
-    X: np.ndarray, algo_cfg: Mapping[str, Any], seed: int, metrics_cfg: Mapping[str, Any]
+    X: np.ndarray,
+    algo_cfg: Mapping[str, Any],
+    seed: int,
+    metrics_cfg: Mapping[str, Any],
+    trials: list[Trial] | None = None,
 ) -> pd.DataFrame | None:
     """Quality per k over the searched k range (KMeans/GMM): the classic elbow, made honest by
-    showing silhouette and Davies-Bouldin beside inertia or BIC."""
+    showing silhouette and Davies-Bouldin beside inertia or BIC. A k that a trial already fitted
+    with the same other parameters is taken from the study instead of fitted again."""
     k_space = (algo_cfg.get("search_space") or {}).get("n_clusters")
     if not k_space or "n_clusters" not in algo_cfg:
         return None
+    known: dict[int, dict[str, float]] = {}
+    for t in trials or []:
+        others = {p: v for p, v in t.params.items() if p != "n_clusters"}
+        if "n_clusters" in t.params and all(algo_cfg.get(p) == v for p, v in others.items()):
+            known[int(t.params["n_clusters"])] = t.metrics
     rows = []
     for k in range(int(k_space["low"]), int(k_space["high"]) + 1):
-        metrics, _, _ = evaluate(X, {**algo_cfg, "n_clusters": k}, seed, metrics_cfg)
+        metrics = known.get(k) or evaluate(X, {**algo_cfg, "n_clusters": k}, seed, metrics_cfg)[0]
         rows.append({"k": k, **metrics})
     return pd.DataFrame(rows).set_index("k")
