@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,31 @@ def _requirements() -> list[str]:
     return [r.split(";")[0].strip() for r in reqs if "extra ==" not in r]
 
 
+_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+):[^@\s]+@", re.IGNORECASE)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def redact(text: str) -> str:
+    """Hide passwords in URIs (http://user:secret@host -> http://user:***@host) before logging."""
+    return _CREDENTIALS.sub(r"\1:***@", text)
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading quote (CSV only; the
+    Parquet copy keeps the exact values)."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        text = s.astype("str")
+        number = text.str.fullmatch(r"[+-]?\d+(\.\d+)?", na=False)  # "-1" is a label, not code
+        risky = s.notna() & text.str.startswith(_FORMULA) & ~number
+        if risky.any():
+            out[col] = s.astype("object").where(~risky, "'" + text)
+    return out
+
+
 def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """Nested config -> {'data.name': 'demo', ...}; lists become their JSON text."""
     out: dict[str, str] = {}
@@ -38,7 +64,7 @@ def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
             out |= flatten(value, f"{name}.")
         else:
             text = value if isinstance(value, str) else json.dumps(value, default=str)
-            out[name] = text[:MAX_PARAM_LEN]
+            out[name] = redact(text)[:MAX_PARAM_LEN]
     return out
 
 
@@ -59,7 +85,7 @@ class Tracker:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
 
     def tags(self, tags: Mapping[str, Any]) -> None:
-        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+        mlflow.set_tags({k: redact(str(v)) for k, v in tags.items()})
 
     def _keep(self, path: Path) -> None:
         mlflow.log_artifact(str(path))
@@ -99,7 +125,7 @@ class Tracker:
         pq = self.artifact_dir / f"{name}.parquet"
         df.to_parquet(pq)
         csv = self.artifact_dir / f"{name}.csv"
-        df.to_csv(csv)
+        csv_safe(df).to_csv(csv)
         self._keep(pq)
         self._keep(csv)
         return pq
@@ -107,7 +133,7 @@ class Tracker:
     def text(self, text: str, name: str) -> Path:
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifact_dir / name
-        path.write_text(text)
+        path.write_text(redact(text))
         self._keep(path)
         return path
 
@@ -131,11 +157,11 @@ def tracked_run(
     tmp = Path(tempfile.mkdtemp(prefix="custseg-")) if own_dir else artifact_dir
     run = mlflow.start_run(run_name=run_name)
     mlflow.set_tag("mlflow.runName", run_name)
-    log.info("MLflow run %s (%s) in %s", run.info.run_id, run_name, tracking["uri"])
+    log.info("MLflow run %s (%s) in %s", run.info.run_id, run_name, redact(str(tracking["uri"])))
     try:
         yield Tracker(run, tmp)
     except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = redact(f"{type(exc).__name__}: {exc}")
         mlflow.set_tag("failure_reason", reason[:5000])
         mlflow.end_run(status="FAILED")
         log.error("Run %s FAILED: %s", run.info.run_id, reason)

@@ -1,0 +1,41 @@
+"""What reaches MLflow and exported files: no passwords, no spreadsheet formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from custseg.pipeline import run
+from custseg.tracking.logging import csv_safe, flatten, redact
+from tests.conftest import make_cfg
+
+
+def test_redact_hides_passwords_in_uris_only():
+    assert redact("http://ann:s3cret@host:5000/x") == "http://ann:***@host:5000/x"
+    assert redact("postgresql+psycopg2://u:p@db/m") == "postgresql+psycopg2://u:***@db/m"
+    assert redact("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
+    assert redact("a:b@c") == "a:b@c"  # not a URI
+    flat = flatten({"tracking": {"uri": "https://me:pw@mlflow.example:443"}})
+    assert flat["tracking.uri"] == "https://me:***@mlflow.example:443"
+
+
+def test_csv_export_neutralises_formulas_but_keeps_numbers_and_labels():
+    df = pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1+1", "@SUM(A1)", "-2+3", "ok", None],
+                       "label": ["-1", "0", "1", "2", "3", "4"],
+                       "value": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})  # fmt: skip
+    safe = csv_safe(df)
+    assert safe["name"].tolist()[:5] == ['\'=HYPERLINK("x")', "'+1+1", "'@SUM(A1)", "'-2+3", "ok"]
+    assert safe["label"].tolist() == df["label"].tolist()
+    assert safe["value"].tolist() == df["value"].tolist()
+    assert df["name"][0].startswith("=")  # the caller's frame is untouched
+
+
+def test_credentials_in_config_never_reach_params_tags_or_config_artifact(tracking_uri, tmp_path):
+    secret = "http://analyst:hunter2@warehouse.example/export"
+    cfg = make_cfg(f"tracking.uri={tracking_uri}", "data.generator.n_rows=20000",
+                   f"+source_url={secret}", "report=none", "rules=none")  # fmt: skip
+    result = run(cfg, tmp_path)
+    r = MlflowClient(tracking_uri).get_run(result.run_id)
+    assert r.data.params["source_url"] == "http://analyst:***@warehouse.example/export"
+    assert not any("hunter2" in v for v in [*r.data.params.values(), *r.data.tags.values()])
+    assert "hunter2" not in (tmp_path / "config.yaml").read_text()
