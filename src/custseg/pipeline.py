@@ -63,7 +63,7 @@ class PipelineResult:
     evaluation: pd.DataFrame | None = None  # recommenders and baselines on a time split
     profiles: Profiles | None = None
     personas: pd.DataFrame | None = None  # name, description, RFM label, actions per segment
-    report: Path | None = None  # report.html (report.md beside it)
+    report: Path | None = None  # local report.html; only kept when run() was given output_dir
 
 
 @contextmanager
@@ -122,6 +122,15 @@ def _tune(
     for note in result.notes:
         tracker.tags({"tuning.note": note})
     return result
+
+
+def _product_names(tx: pd.DataFrame) -> dict[str, str] | None:
+    """Product id -> name (first seen), so plots and the report show names people know."""
+    if not (has_column(tx, "product_name") and has_column(tx, "product_id")):
+        return None
+    first = tx.drop_duplicates("product_id")
+    return dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
+                    strict=True))  # fmt: skip
 
 
 def _baskets(tx: pd.DataFrame, rules_cfg: dict[str, Any]) -> Baskets:
@@ -199,12 +208,7 @@ def _rules_and_recommendations(
                          **{f"rules.seconds.{s}": v for s, v in seconds.items()}})  # fmt: skip
         if len(rules):
             title = f"{resolved['data']['name']}: strongest rules per segment vs all customers"
-            names = None
-            if rules_cfg["item"] == "product_id" and has_column(tx, "product_name"):
-                first = tx.drop_duplicates("product_id")
-                names = dict(
-                    zip(first["product_id"].astype(str), first["product_name"], strict=True)
-                )
+            names = _product_names(tx) if rules_cfg["item"] == "product_id" else None
             png = tracker.artifact_dir / "top_rules.png"
             tracker.file(plots.top_rules_plot(rules, png, title, names=names))
     if not rec_cfg["enabled"]:
@@ -296,11 +300,7 @@ def _report(
     for extra in ("elbow", "pareto_front", "top_rules"):
         if (out / f"{extra}.png").exists():
             figures[extra] = out / f"{extra}.png"
-    names = None
-    if has_column(tx, "product_name") and has_column(tx, "product_id"):
-        first = tx.drop_duplicates("product_id")
-        names = dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
-                         strict=True))  # fmt: skip
+    names = _product_names(tx)
     assert result.profiles is not None and result.personas is not None
     inp = ReportInput(
         title=f"custseg: {result.run_name}",

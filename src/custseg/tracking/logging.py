@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -16,7 +17,6 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
 from custseg.tracking.model import Bundle, log_model, register
 
@@ -153,7 +153,7 @@ def tracked_run(
     mlflow.set_tracking_uri(str(tracking["uri"]))
     if not os.environ.get("MLFLOW_RUN_ID"):
         mlflow.set_experiment(str(tracking["experiment"]))
-    own_dir = artifact_dir is None
+    own_dir = artifact_dir is None  # no local copy wanted: a temp folder, removed at the end
     tmp = Path(tempfile.mkdtemp(prefix="custseg-")) if own_dir else artifact_dir
     run = mlflow.start_run(run_name=run_name)
     mlflow.set_tag("mlflow.runName", run_name)
@@ -168,7 +168,6 @@ def tracked_run(
         raise
     else:
         mlflow.end_run(status="FINISHED")
-
-
-def client(uri: str) -> MlflowClient:
-    return MlflowClient(tracking_uri=uri)
+    finally:
+        if own_dir:
+            shutil.rmtree(tmp, ignore_errors=True)
