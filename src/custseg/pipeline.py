@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from custseg.recommend import blend, crosssell, evaluate, favourites
 from custseg.recommend.common import histories
 from custseg.recommend.similarity import ItemSimilarity
 from custseg.report import browser, plots
+from custseg.report.figures import Figures
 from custseg.report.report import ReportInput, write_report
 from custseg.rules.baskets import Baskets, make_baskets
 from custseg.rules.mining import mine
@@ -74,6 +76,15 @@ def _stage(i: int, what: str) -> Iterator[None]:
     log.info("[%d/%d] %s done in %.1f s", i, N_STAGES, what, time.perf_counter() - t0)
 
 
+@contextmanager
+def _figures(report_cfg: dict[str, Any]) -> Iterator[Figures]:
+    figures = Figures(parallel=bool(report_cfg.get("parallel", False)))
+    try:
+        yield figures
+    finally:
+        figures.close()
+
+
 def _skipped_stages(tx: pd.DataFrame) -> dict[str, str]:
     """Stages that need product ids, and why they cannot run on this data."""
     skipped = {}
@@ -92,7 +103,7 @@ def run_name_for(resolved: dict[str, Any], params: dict[str, Any], tuned: bool) 
 
 
 def _tune(
-    X: np.ndarray, resolved: dict[str, Any], tracker: Tracker, out: Path
+    X: np.ndarray, resolved: dict[str, Any], tracker: Tracker, figures: Figures
 ) -> tuning.TuningResult:
     def on_trial(t: tuning.Trial) -> None:
         tags = {"optuna.trial": t.number, "segment_sizes": t.sizes}
@@ -103,7 +114,8 @@ def _tune(
     tracker.table(table, "tuning_trials")
     title = f"{resolved['data']['name']} / {resolved['features']['name']} / "
     title += f"{resolved['algorithm']['name']}: {len(table)} trials"
-    tracker.file(plots.pareto_plot(table, out / "pareto_front.png", title))
+    out = tracker.artifact_dir
+    figures.draw("pareto_front", plots.pareto_plot, table, out / "pareto_front.png", title)
     if resolved["tuning"].get("elbow"):
         curve = tuning.elbow(
             X, result.params, int(resolved["seed"]), resolved["metrics"], result.trials
@@ -111,16 +123,16 @@ def _tune(
         if curve is not None:
             tracker.table(curve, "elbow")
             chosen_k = result.params.get("n_clusters")
-            tracker.file(plots.elbow_plot(curve, out / "elbow.png", title, chosen_k))
-    tracker.params({"tuning.study_name": result.study_name,
+            figures.draw("elbow", plots.elbow_plot, curve, out / "elbow.png", title, chosen_k)
+    tracker.params({"tuning.study_name": result.study_name, "tuning.sampler_used": result.sampler,
                     **{f"chosen.{k}": v for k, v in result.chosen.params.items()}})  # fmt: skip
     tracker.metrics({"tuning.chosen_trial": result.chosen.number,
                      "tuning.n_complete": len(result.trials),
                      "tuning.new_trials": result.new_trials,
                      "tuning.front_size": int(table["on_front"].sum()),
                      "tuning.eligible": int(table["eligible"].sum())})  # fmt: skip
-    for note in result.notes:
-        tracker.tags({"tuning.note": note})
+    if result.notes:
+        tracker.tags({"tuning.note": " | ".join(result.notes)})
     return result
 
 
@@ -191,13 +203,14 @@ def _evaluate(
 
 def _rules_and_recommendations(
     tx: pd.DataFrame, segments: pd.DataFrame, feats_name: str, resolved: dict[str, Any],
-    model: Pipeline, tracker: Tracker,
+    model: Pipeline, tracker: Tracker, figures: Figures,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
     rules_cfg, rec_cfg = resolved["rules"], resolved["recommend"]
     segment_of = segments["segment"]
-    with _stage(8, f"mine rules ({rules_cfg['engine']}, support {rules_cfg['min_support']})"):
+    miner = "spark FP-growth" if resolved["engine"]["name"] == "spark" else rules_cfg["engine"]
+    with _stage(8, f"mine rules ({miner}, support {rules_cfg['min_support']})"):
         baskets = _baskets(tx, rules_cfg)
-        rules, seconds = mine(baskets, segment_of, rules_cfg)
+        rules, seconds = ENGINES[resolved["engine"]["name"]].mine(tx, baskets, segment_of, resolved)
         for scope, part in rules.groupby("segment", sort=True):
             name = "rules_all" if scope == "all" else f"rules_segment_{scope}"
             tracker.table(part.reset_index(drop=True), name)
@@ -210,7 +223,7 @@ def _rules_and_recommendations(
             title = f"{resolved['data']['name']}: strongest rules per segment vs all customers"
             names = _product_names(tx) if rules_cfg["item"] == "product_id" else None
             png = tracker.artifact_dir / "top_rules.png"
-            tracker.file(plots.top_rules_plot(rules, png, title, names=names))
+            figures.draw("top_rules", plots.top_rules_plot, rules, png, title, names=names)
     if not rec_cfg["enabled"]:
         return rules, None, None
     with _stage(9, f"recommend top {rec_cfg['k']} per customer"):
@@ -240,18 +253,17 @@ def _rules_and_recommendations(
 
 def _profile(
     tx: pd.DataFrame, segments: pd.DataFrame, X: np.ndarray, resolved: dict[str, Any],
-    tracker: Tracker,
-) -> tuple[Profiles, pd.DataFrame, dict[str, Path]]:  # fmt: skip
+    tracker: Tracker, figures: Figures,
+) -> tuple[Profiles, pd.DataFrame]:  # fmt: skip
     """Profiles and personas (always: the model carries them), and with the report on, the
-    segment plots (stage 7)."""
+    segment plots, queued for the figure worker (stage 7)."""
     rep, book = resolved["report"], resolved["playbook"]
     seg_of = segments["segment"]
     feats = segments.drop(columns="segment")
-    prof = profile(tx, seg_of, feats, int(rep.get("top_n", 10)))
+    desc = customer_descriptors(tx)
+    prof = profile(tx, seg_of, feats, int(rep.get("top_n", 10)), descriptors=desc)
     rfm = resolved["features"]["name"] in {"rfm", "rfm_region"}
-    found = assign_personas(
-        customer_descriptors(tx), seg_of, book["actions"], rfm=rfm, currency=book["currency"]
-    )
+    found = assign_personas(desc, seg_of, book["actions"], rfm=rfm, currency=book["currency"])
     personas = pd.DataFrame([asdict(p) for p in found])  # actions stay lists for the report
     tracker.table(prof.summary, "profile_summary")
     tracker.table(personas_table(found), "personas")
@@ -260,46 +272,49 @@ def _profile(
         if part is not None:
             tracker.table(part, f"profile_{name}")
     if not rep["enabled"]:
-        return prof, personas, {}
+        return prof, personas
     out, labels, names = tracker.artifact_dir, seg_of.to_numpy(), list(feats.columns)
     what = f"{resolved['data']['name']} / {resolved['features']['name']}"
     n_max = int(rep["max_points"])
     seed = int(resolved["seed"])
-    figs = {
-        "scatter": plots.segment_scatter(X, labels, names, out / "segments_scatter.png",
-                                         f"{what}: customers by segment", n_max, seed),
-        "biplot": plots.pca_biplot(X, labels, names, out / "pca_biplot.png",
-                                   f"{what}: what separates the segments"),
-        "boxplots": plots.feature_boxplots(X, labels, names, out / "feature_boxplots.png",
-                                           f"{what}: standardized features per segment"),
-        "sizes": plots.size_revenue_plot(prof.summary, out / "segment_sizes.png",
-                                         f"{what}: customers and revenue per segment"),
-        "silhouette": plots.silhouette_plot(X, labels, out / "silhouette.png",
-                                            f"{what}: silhouette per customer", n_max, seed),
-    }  # fmt: skip
+    # the worker gets at most the points a plot shows, not a million-row matrix
+    pick = np.sort(np.random.default_rng(seed).permutation(len(X))[: 20 * n_max])
+    Xs, ls = X[pick], labels[pick]
+    figures.draw("scatter", plots.segment_scatter, Xs, ls, names, out / "segments_scatter.png",
+                 f"{what}: customers by segment", n_max, seed)  # fmt: skip
+    figures.draw("biplot", plots.pca_biplot, Xs, ls, names, out / "pca_biplot.png",
+                 f"{what}: what separates the segments")  # fmt: skip
+    title = f"{what}: standardized features per segment"
+    figures.draw("boxplots", plots.feature_boxplots, Xs, ls, names, out / "feature_boxplots.png",
+                 title)  # fmt: skip
+    figures.draw("sizes", plots.size_revenue_plot, prof.summary, out / "segment_sizes.png",
+                 f"{what}: customers and revenue per segment")  # fmt: skip
+    figures.draw("silhouette", plots.silhouette_plot, Xs, ls, out / "silhouette.png",
+                 f"{what}: silhouette per customer", n_max, seed)  # fmt: skip
     if prof.region_mix is not None:
-        figs["region_mix"] = plots.mix_heatmap(prof.region_mix, out / "region_mix.png",
-                                               f"{what}: region mix", "region")  # fmt: skip
+        figures.draw("region_mix", plots.mix_heatmap, prof.region_mix, out / "region_mix.png",
+                     f"{what}: region mix", "region")  # fmt: skip
     if prof.category_mix is not None:
-        figs["category_mix"] = plots.mix_heatmap(prof.category_mix, out / "category_mix.png",
-                                                 f"{what}: category mix", "category")  # fmt: skip
+        figures.draw("category_mix", plots.mix_heatmap, prof.category_mix,
+                     out / "category_mix.png", f"{what}: category mix", "category")  # fmt: skip
     if prof.top_products is not None:
         title = f"{what}: top products per segment vs overall"
-        figs["top_items"] = plots.top_items_plot(prof.top_products, out / "top_items.png", title)
-    for path in figs.values():
-        tracker.file(path)
-    return prof, personas, figs
+        figures.draw("top_items", plots.top_items_plot, prof.top_products, out / "top_items.png",
+                     title)  # fmt: skip
+    return prof, personas
 
 
 def _report(
     result: PipelineResult, tx: pd.DataFrame, figures: dict[str, Path], resolved: dict[str, Any],
     command: str, tracker: Tracker,
 ) -> Path:  # fmt: skip
-    """report.md + self-contained report.html, and a browser screenshot of it (stage 11)."""
+    """report.md + self-contained report.html (stage 11); the segment figures first, then the
+    tuning and rules figures."""
     out = tracker.artifact_dir
-    for extra in ("elbow", "pareto_front", "top_rules"):
-        if (out / f"{extra}.png").exists():
-            figures[extra] = out / f"{extra}.png"
+    last = ("elbow", "pareto_front", "top_rules")
+    figures = {k: v for k, v in figures.items() if k not in last} | {
+        k: figures[k] for k in last if k in figures
+    }
     names = _product_names(tx)
     assert result.profiles is not None and result.personas is not None
     inp = ReportInput(
@@ -326,11 +341,16 @@ def _report(
     )
     md, html = write_report(inp, out / "report")
     tracker.folder(md.parent, "report")  # report.md, report.html and figures/
-    if resolved["report"]["screenshot"] and browser.find_chromium():
-        shot = out / "report_screenshot.png"
-        browser.render(html, shot)
-        tracker.file(shot)
     return html
+
+
+def _screenshot(html: Path, report_cfg: dict[str, Any]) -> Future[Path] | None:
+    """A headless-Chromium picture of the report, taken in a thread while the model is logged
+    (Chromium is a separate process, so this costs no wall time)."""
+    if not report_cfg["screenshot"] or not browser.find_chromium():
+        return None
+    shot = html.parent.parent / "report_screenshot.png"
+    return ThreadPoolExecutor(max_workers=1).submit(browser.screenshot, html, shot)
 
 
 def _log_model(
@@ -347,6 +367,87 @@ def _log_model(
     return tracker.model(bundle, example, resolved["tracking"].get("register_as"))
 
 
+@dataclass
+class Segmentation:
+    """What the features-to-segments stages hand on, whichever engine ran them."""
+
+    features: pd.DataFrame  # raw features, one row per customer (index customer_id)
+    X: np.ndarray  # the scaled features the clusterer saw
+    labels: np.ndarray  # segment per row of `features` (-1 = unassigned)
+    metrics: dict[str, float]
+    model: Pipeline  # fitted transform + cluster; predicts segments from raw features
+    params: dict[str, Any]  # algorithm parameters of the final fit
+    tuning: tuning.TuningResult | None = None
+
+
+def _segment_local(
+    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures
+) -> Segmentation:
+    """Stages 3-5 in this process: features, scaling, optional Optuna study, final fit."""
+    seed, feats_cfg = int(resolved["seed"]), resolved["features"]
+    with _stage(3, f"features {feats_cfg['name']}"):
+        feats = build_features(tx, feats_cfg["name"], feats_cfg)
+        transformer = make_transformer(
+            list(feats.columns), list(feats_cfg["log1p"]), feats_cfg["scaler"], seed
+        )
+        X = transformer.fit_transform(feats)
+    search = None
+    params = dict(resolved["algorithm"])
+    if resolved["tuning"]["enabled"]:
+        n_trials = resolved["tuning"]["n_trials"]
+        with _stage(4, f"tune {params['name']} (up to {n_trials} trials)"):
+            search = _tune(X, resolved, tracker, figures)
+            params = search.params
+    with _stage(5, f"segment with {get_algorithm(params).label(params)}"):
+        metrics, labels, est = tuning.evaluate(X, params, seed, resolved["metrics"])
+        model = Pipeline([("transform", transformer), ("cluster", est)])
+    return Segmentation(feats, X, np.asarray(labels), metrics, model, params, search)
+
+
+def _segment_spark(
+    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures
+) -> Segmentation:
+    """Stages 3-5 on Spark (features in Spark SQL, pyspark.ml clustering)."""
+    if resolved["tuning"]["enabled"]:
+        raise ValueError("tuning=optuna runs on the local engine only: with engine=spark use "
+                         "tuning=none and set algorithm.n_clusters")  # fmt: skip
+    from custseg.spark import stages
+
+    what = f"{resolved['features']['name']} features and {resolved['algorithm']['name']}"
+    with _stage(3, f"{what} on Spark ({resolved['engine']['master']})"):
+        seg = stages.segment(tx, resolved)
+    tracker.metrics({f"spark.seconds.{k}": v for k, v in seg.seconds.items()})
+    return Segmentation(seg.features, seg.X, seg.labels, seg.metrics, seg.model, seg.params)
+
+
+def _mine_local(
+    tx: pd.DataFrame, baskets: Baskets, segment_of: pd.Series, resolved: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    return mine(baskets, segment_of, resolved["rules"])
+
+
+def _mine_spark(
+    tx: pd.DataFrame, baskets: Baskets, segment_of: pd.Series, resolved: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    from custseg.spark import stages
+
+    return stages.mine(tx, segment_of, resolved)
+
+
+@dataclass(frozen=True)
+class Engine:
+    segment: Callable[[pd.DataFrame, dict[str, Any], Tracker, Figures], Segmentation]
+    mine: Callable[
+        [pd.DataFrame, Baskets, pd.Series, dict[str, Any]], tuple[pd.DataFrame, dict[str, float]]
+    ]
+
+
+ENGINES: dict[str, Engine] = {
+    "local": Engine(_segment_local, _mine_local),
+    "spark": Engine(_segment_spark, _mine_spark),
+}
+
+
 def run(
     cfg: DictConfig, output_dir: Path | None = None, command: str | None = None
 ) -> PipelineResult:
@@ -355,12 +456,19 @@ def run(
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     tuned = bool(resolved["tuning"]["enabled"])
     run_name = run_name_for(resolved, resolved["algorithm"], tuned)
-    with tracked_run(resolved["tracking"], run_name, output_dir) as tracker:
-        out = tracker.artifact_dir
+    with (
+        tracked_run(resolved["tracking"], run_name, output_dir) as tracker,
+        _figures(resolved["report"]) as figures,
+    ):
         tracker.params(resolved)
         tracker.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracker.tags({"data": cfg.data.name, "features": cfg.features.name,
-                      "algorithm": cfg.algorithm.name, "tuned": tuned})  # fmt: skip
+                      "algorithm": cfg.algorithm.name, "tuned": tuned,
+                      "engine": cfg.engine.name})  # fmt: skip
+        engine = ENGINES.get(str(resolved["engine"]["name"]))
+        if engine is None:
+            raise ValueError(f"engine.name: {resolved['engine']['name']!r} is not one of "
+                             f"{sorted(ENGINES)}")  # fmt: skip
 
         with _stage(1, f"load {cfg.data.name}"):
             loaded = sources.load(resolved["data"], seed)
@@ -374,28 +482,19 @@ def run(
         if skipped:
             tracker.tags({f"skipped.{k}": v for k, v in skipped.items()})
 
-        with _stage(3, f"features {cfg.features.name}"):
-            feats = build_features(tx, cfg.features.name, resolved["features"])
-            transformer = make_transformer(
-                list(feats.columns), list(cfg.features.log1p), cfg.features.scaler, seed
-            )
-            X = transformer.fit_transform(feats)
-        search = None
-        params = dict(resolved["algorithm"])
-        if tuned:
-            with _stage(4, f"tune {cfg.algorithm.name} ({cfg.tuning.n_trials} trials)"):
-                search = _tune(X, resolved, tracker, out)
-                params = search.params
-                run_name = run_name_for(resolved, params, tuned)
-                tracker.tags({"mlflow.runName": run_name})
-        with _stage(5, f"segment with {get_algorithm(params).label(params)}"):
-            metrics, labels, est = tuning.evaluate(X, params, seed, resolved["metrics"])
-            model = Pipeline([("transform", transformer), ("cluster", est)])
-            if loaded.truth is not None:
-                truth = loaded.truth.customers.set_index("customer_id")["segment"]
-                truth = truth.reindex(feats.index).to_numpy()
-                assigned = labels != UNASSIGNED
-                metrics["truth_ari"] = float(adjusted_rand_score(truth[assigned], labels[assigned]))
+        seg = engine.segment(tx, resolved, tracker, figures)
+        feats, X, labels, metrics, model, params = (
+            seg.features, seg.X, seg.labels, seg.metrics, seg.model, seg.params
+        )  # fmt: skip
+        search = seg.tuning
+        if search is not None:
+            run_name = run_name_for(resolved, params, tuned)
+            tracker.tags({"mlflow.runName": run_name})
+        if loaded.truth is not None:
+            truth = loaded.truth.customers.set_index("customer_id")["segment"]
+            truth = truth.reindex(feats.index).to_numpy()
+            assigned = labels != UNASSIGNED
+            metrics["truth_ari"] = float(adjusted_rand_score(truth[assigned], labels[assigned]))
         segments = feats.assign(segment=np.asarray(labels, dtype="int64"))
         segments = segments[["segment", *feats.columns]]
         with _stage(6, "log segments to MLflow"):
@@ -407,19 +506,26 @@ def run(
             "", search,
         )  # fmt: skip
         with _stage(7, "profile segments and name personas"):
-            result.profiles, result.personas, figures = _profile(tx, segments, X, resolved, tracker)
+            result.profiles, result.personas = _profile(tx, segments, X, resolved, tracker, figures)
         if resolved["rules"]["enabled"] and "rules" not in skipped:
             result.rules, result.recommendations, result.evaluation = _rules_and_recommendations(
-                tx, segments, cfg.features.name, resolved, model, tracker
+                tx, segments, cfg.features.name, resolved, model, tracker, figures
             )
-        if resolved["report"]["enabled"]:
-            with _stage(11, "write the report"):
+        with _stage(11, "finish the figures and write the report"):
+            drawn = figures.collect()
+            for path in drawn.values():
+                tracker.file(path)
+            shot = None
+            if resolved["report"]["enabled"]:
                 command = command or "python -m custseg  # overrides: see config.yaml"
-                result.report = _report(result, tx, figures, resolved, command, tracker)
+                result.report = _report(result, tx, drawn, resolved, command, tracker)
                 log.info("Report: %s", result.report)
+                shot = _screenshot(result.report, resolved["report"])
         with _stage(12, "log the scoring model"):
             result.model_uri = _log_model(result, tx, resolved, tracker)
             log.info("Model: %s", result.model_uri)
+        if shot is not None:
+            tracker.file(shot.result())
         return result
 
 

@@ -11,10 +11,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
+from custseg.clustering import tuning
+from custseg.clustering.algorithms import ClusteringError
 from custseg.clustering.tuning import Trial, pareto_front, select
 from custseg.pipeline import run
 from tests.conftest import make_cfg
@@ -75,10 +80,14 @@ def _ari(result) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm", ["kmeans", "gmm"])
-def test_tuned_kmeans_and_gmm_choose_the_planted_k(tmp_path, algorithm):
+@pytest.mark.parametrize(
+    ("algorithm", "n_complete"),
+    [("kmeans", 9), ("gmm", 30)],  # sampler auto: kmeans' 9 values of k are a grid; gmm has 36
+)
+def test_tuned_kmeans_and_gmm_choose_the_planted_k(tmp_path, algorithm, n_complete):
     result, uri = _tuned(tmp_path, algorithm, 30)
     assert result.params["n_clusters"] == 5  # five planted segments
+    assert len(result.tuning.trials) == n_complete
     assert _ari(result) >= 0.9
     client = MlflowClient(uri)
     parent = client.get_run(result.run_id)
@@ -89,7 +98,10 @@ def test_tuned_kmeans_and_gmm_choose_the_planted_k(tmp_path, algorithm):
     children = client.search_runs(
         [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{result.run_id}'"
     )
-    assert len(children) == 30
+    assert sorted(int(c.data.tags["optuna.trial"]) for c in children) == list(range(n_complete))
+    if algorithm == "kmeans":  # every k exactly once, and the run says why there are only 9
+        assert sorted(t.params["n_clusters"] for t in result.tuning.trials) == list(range(2, 11))
+        assert "grid" in parent.data.tags["tuning.note"]
     assert all({"silhouette", "davies_bouldin"} <= set(c.data.metrics) for c in children)
     assert all(c.data.tags["segment_sizes"].startswith("[") for c in children)
 
@@ -122,7 +134,7 @@ def _complete_trials(db: Path) -> list[tuple]:
 def test_killed_study_resumes_without_losing_trials(tmp_path):
     db = tmp_path / "optuna.db"
     args = [sys.executable, "-m", "custseg", "+experiment=demo_basket", "algorithm=gmm",
-            "tuning=optuna", "tuning.n_trials=30", "tuning.elbow=false",
+            "tuning=optuna", "tuning.n_trials=30", "tuning.sampler=tpe", "tuning.elbow=false",
             f"tuning.storage=sqlite:///{db}", f"hydra.run.dir={tmp_path / 'out'}"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     first = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
@@ -148,6 +160,13 @@ def test_killed_study_resumes_without_losing_trials(tmp_path):
     ]
     assert parent.data.metrics["tuning.new_trials"] == 30 - len(before)
     assert parent.data.metrics["tuning.n_complete"] == 30
+    # the trial the kill interrupted went stale and was retried, not left RUNNING
+    study = optuna.load_study(study_name=parent.data.params["tuning.study_name"],
+                              storage=f"sqlite:///{db}")  # fmt: skip
+    retried = {t.system_attrs.get("failed_trial") for t in study.trials}
+    for t in study.trials:
+        assert t.state != optuna.trial.TrialState.RUNNING
+        assert t.state != optuna.trial.TrialState.FAIL or t.number in retried
 
 
 def test_elbow_reuses_trials_and_fits_only_missing_k():
@@ -163,3 +182,104 @@ def test_elbow_reuses_trials_and_fits_only_missing_k():
     curve = elbow(X, cfg, 0, metrics_cfg, [Trial(0, {"n_clusters": 3}, sentinel)])
     assert curve.loc[3, "silhouette"] == 0.123  # taken from the study, not refitted
     assert curve.loc[2, "silhouette"] != 0.123 and "inertia" in curve.columns
+
+
+KMEANS_SPACE = {"n_clusters": {"type": "int", "low": 2, "high": 10}}
+COVARIANCE = {"type": "categorical", "choices": ["full", "diag", "tied"]}
+GMM_SPACE = {**KMEANS_SPACE, "covariance_type": COVARIANCE}
+
+
+def test_auto_sampler_is_a_grid_only_for_small_discrete_spaces():
+    from custseg.clustering.tuning import grid, resolve_sampler
+
+    assert grid(KMEANS_SPACE, 30) == {"n_clusters": list(range(2, 11))}
+    assert grid(GMM_SPACE, 27)["covariance_type"] == ["full", "diag", "tied"]
+    assert grid(GMM_SPACE, 26) is None  # 27 points > 26 trials
+    assert grid({"x": {"type": "int", "low": 0, "high": 10**12}}, 30) is None  # counted, not listed
+    assert grid({**KMEANS_SPACE, "eps": {"type": "float", "low": 0.1, "high": 1.0}}, 10**6) is None
+    assert resolve_sampler({"sampler": "auto", "n_trials": 30}, KMEANS_SPACE) == "grid"
+    assert resolve_sampler({"sampler": "auto", "n_trials": 8}, KMEANS_SPACE) == "tpe"
+    assert resolve_sampler({"sampler": "random", "n_trials": 30}, KMEANS_SPACE) == "random"
+    with pytest.raises(ValueError, match="tuning.sampler"):
+        resolve_sampler({"sampler": "grid", "n_trials": 30}, KMEANS_SPACE)
+
+
+def _resolved(*overrides: str) -> dict:
+
+    cfg = make_cfg("+experiment=demo_basket", "tuning=optuna", *overrides)
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_study_name_tells_the_sampler_that_runs_apart():
+    from custseg.clustering.tuning import study_name
+
+    auto, tpe = study_name(_resolved()), study_name(_resolved("tuning.sampler=tpe"))
+    assert auto != tpe != study_name(_resolved("tuning.sampler=random"))
+    # auto falling back to TPE is the TPE study; more trials or another wait continue it
+    assert study_name(_resolved("tuning.n_trials=8")) == tpe
+    assert study_name(_resolved("tuning.n_trials=50", "tuning.wait_timeout=5")) == auto
+
+
+def test_a_worker_waits_for_another_workers_running_trial_then_chooses_from_all(tmp_path):
+    """A trial another worker is still running fills a slot: this worker runs only the rest,
+    waits for it instead of choosing from a partial study, and then includes it."""
+    import threading
+
+    from sklearn.datasets import make_blobs
+
+    from custseg.clustering.tuning import evaluate, segment_sizes, study_name, suggest, tune
+
+    X, _ = make_blobs(300, centers=4, random_state=0)
+    resolved = _resolved("tuning.sampler=tpe", "tuning.n_trials=6",
+                         f"tuning.storage=sqlite:///{tmp_path / 'optuna.db'}")  # fmt: skip
+    study = optuna.create_study(study_name=study_name(resolved),
+                                storage=resolved["tuning"]["storage"],
+                                directions=["maximize", "minimize"])  # fmt: skip
+    other = study.ask()  # trial 0, RUNNING in "another worker"
+    params = suggest(other, resolved["algorithm"]["search_space"])
+    metrics, labels, _ = evaluate(X, {**resolved["algorithm"], **params}, 0, resolved["metrics"])
+    other.set_user_attr("metrics", metrics)
+    other.set_user_attr("sizes", segment_sizes(labels))
+
+    def finish_later() -> None:
+        time.sleep(2.0)
+        study.tell(other, (metrics["silhouette"], metrics["davies_bouldin"]))
+
+    thread = threading.Thread(target=finish_later)
+    thread.start()
+    with threadpool_limits(1):  # no OpenMP spinning when the machine is busy
+        result = tune(X, resolved)
+    assert not thread.is_alive()  # tune returned only after the other trial completed
+    thread.join()
+    assert sorted(t.number for t in result.trials) == list(range(6))  # no 7th trial
+    assert result.new_trials == 5  # trial 0 was the other worker's
+    states = {t.state for t in study.trials}
+    assert states == {optuna.trial.TrialState.COMPLETE}
+
+
+def test_a_grid_study_evaluates_each_point_once_and_a_rerun_adds_nothing(tmp_path):
+    from sklearn.datasets import make_blobs
+
+    from custseg.clustering.tuning import tune
+
+    X, _ = make_blobs(300, centers=4, random_state=0)
+    resolved = _resolved(f"tuning.storage=sqlite:///{tmp_path / 'optuna.db'}")
+    with threadpool_limits(1):
+        first = tune(X, resolved)
+        again = tune(X, resolved)
+    assert sorted(t.params["n_clusters"] for t in first.trials) == list(range(2, 11))
+    assert first.new_trials == 9 and first.sampler == "grid" and "grid" in first.notes[0]
+    assert again.new_trials == 0 and again.chosen.number == first.chosen.number
+
+
+def test_search_space_is_capped_at_the_number_of_customers(tmp_path):
+    """A 6-customer file with k in 2..10 tunes k = 2..5 instead of failing at k > 6."""
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    resolved = OmegaConf.to_container(
+        make_cfg("tuning=optuna", f"tuning.storage=sqlite:///{tmp_path / 'o.db'}"), resolve=True
+    )
+    result = tuning.tune(X, resolved)
+    ks = {t.params["n_clusters"] for t in result.trials}
+    assert ks == {2, 3, 4, 5}
+    with pytest.raises(ClusteringError, match=r"n_clusters: low=2 .* only 2 customers"):
+        tuning.tune(X[:2], resolved)

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from custseg.recommend import crosssell
+from custseg.recommend.common import History
 
 
 def _rules(rows: list[tuple[str, tuple[str, ...], tuple[str, ...], float, float]]) -> pd.DataFrame:
@@ -96,3 +97,12 @@ def test_bad_inputs_name_the_problem():
         crosssell.recommend(HISTORY, SEGMENT, RULES.drop(columns="lift"))
     assert crosssell.recommend(HISTORY, SEGMENT, RULES.iloc[:0]).empty
     assert crosssell.recommend(HISTORY, SEGMENT, pd.DataFrame()).empty  # nothing was mined
+
+
+def test_a_history_and_a_plain_dict_give_the_same_recommendations():
+    as_history = History.from_mapping(HISTORY)
+    for fallback in (True, False):
+        pd.testing.assert_frame_equal(
+            crosssell.recommend(as_history, SEGMENT, RULES, k=2, fallback_overall=fallback),
+            crosssell.recommend(HISTORY, SEGMENT, RULES, k=2, fallback_overall=fallback),
+        )

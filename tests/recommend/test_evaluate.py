@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from custseg.data.schema import validate
+from custseg.recommend.common import History
 from custseg.recommend.evaluate import evaluation_table, metrics_at_k, time_split
 
 LINES = [  # customer, product, date (10 days: 2024-01-01 .. 2024-01-10)
@@ -104,3 +105,13 @@ def test_rank_column_wins_over_score_and_table_has_a_row_per_recommender():
     assert positional.loc["plain", "coverage@1"] == pytest.approx(2 / 12)
     with pytest.raises(ValueError, match="catalogue_size"):
         evaluation_table({"plain": RECS}, TEST_ITEMS)
+
+
+def test_test_items_are_a_history_and_metrics_take_either():
+    _, test_items, _ = time_split(_tx())
+    assert isinstance(test_items, History) and test_items.nnz == 3
+    as_dict = {c: set(v) for c, v in TEST_ITEMS.items()}
+    history = History.from_mapping(TEST_ITEMS)
+    assert metrics_at_k(RECS, history, 3, 12) == metrics_at_k(RECS, as_dict, 3, 12)
+    empty = RECS.iloc[:0]
+    assert metrics_at_k(empty, history, 3, 12)["hit_rate"] == 0.0

@@ -5,7 +5,7 @@ import pytest
 
 from custseg.data.schema import validate
 from custseg.recommend import favourites
-from custseg.recommend.common import histories
+from custseg.recommend.common import History, histories
 
 LINES = [  # customer, product; a buys P1 twice, which must count once
     ("a", "P1"), ("a", "P1"), ("a", "P2"),
@@ -79,3 +79,19 @@ def test_global_popularity_baseline():
     assert (recs["source"] == "popular").all()
     with pytest.raises(ValueError, match="k must be"):
         favourites.popular(tx, histories(tx), k=0)
+
+
+def test_buyers_may_be_a_ready_history():
+    tx = _tx()
+    history = histories(tx)
+    assert isinstance(history, History)
+    pd.testing.assert_frame_equal(
+        favourites.recommend(history, history, SEGMENT, k=3),
+        favourites.recommend(tx, {c: set(v) for c, v in history.items()}, SEGMENT, k=3),
+    )
+    pd.testing.assert_frame_equal(
+        favourites.segment_ranking(history, SEGMENT), favourites.segment_ranking(tx, SEGMENT)
+    )
+    pd.testing.assert_frame_equal(
+        favourites.popular(history, history), favourites.popular(tx, history)
+    )

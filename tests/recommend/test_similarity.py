@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 from custseg.data.schema import validate
+from custseg.recommend import similarity
 from custseg.recommend.similarity import ItemSimilarity, basket_matrix
 
 # 4 baskets over A B C D: {A,B} {A,B,C} {A,C} {B,D}
@@ -95,3 +98,22 @@ def test_basket_matrix_from_transactions():
 def test_unknown_measure():
     with pytest.raises(ValueError, match="unknown 'cosine'"):
         ItemSimilarity().fit(X, ITEMS, "cosine")
+
+
+def test_every_internal_path_gives_the_same_recommendations():
+    """Dense or sparse product, dense table or binary search for reasons, one block or many:
+    implementation choices by size, never visible in the result."""
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix(rng.random((300, 40)) < 0.15)
+    items = np.array([f"I{i:02d}" for i in range(40)], dtype=object)
+    history = {f"c{c}": set(rng.choice(items, size=rng.integers(0, 6), replace=False))
+               for c in range(120)}  # fmt: skip
+    want = ItemSimilarity().fit(x, items, "lift", top_n=6).recommend(history, k=4)
+    assert len(want) > 100 and want["reason"].str.startswith("similar to I").all()
+    settings = {"DENSE_LOOKUP": 0, "DENSE_PRODUCT": 0, "BLOCK_BYTES": 8 * 40 * 7}
+    with patch.multiple(similarity, **settings):
+        got = ItemSimilarity(block_size=5).fit(x, items, "lift", top_n=6).recommend(history, 4)
+    pd.testing.assert_frame_equal(got, want)
+    shuffled = np.random.default_rng(0).permutation(40)  # item labels need not come sorted
+    again = ItemSimilarity().fit(x[:, shuffled], items[shuffled], "lift", 6).recommend(history, 4)
+    pd.testing.assert_frame_equal(again, want)

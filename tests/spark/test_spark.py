@@ -53,10 +53,12 @@ def demo(n_rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
+def spark(request: pytest.FixtureRequest) -> SparkSession:
+    """One session for every Spark test module (starting one costs seconds), stopped at the end
+    of the test session."""
     session = get_session("local[2]", "custseg-tests")
-    yield session
-    stop_session()
+    request.config.add_cleanup(stop_session)
+    return session
 
 
 @pytest.fixture(scope="module")

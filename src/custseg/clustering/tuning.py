@@ -3,35 +3,52 @@ documented rule that picks one trial, so degenerate answers (a giant segment, du
 mostly noise) are never chosen just because they score well.
 
 The study lives in RDB storage under a name derived from the config, so a killed run resumes
-where it stopped and several processes can share one study. Trial logging is a callback: this
-module never talks to MLflow.
+where it stopped and several processes can share one study: together they stop at exactly the
+target number of complete trials, and each selects only once all of them are in, so every worker
+chooses the same trial. Trial logging is a callback: this module never talks to MLflow.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import itertools
 import json
 import logging
+import math
+import tempfile
+import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
+import sqlalchemy
+from optuna.trial import FrozenTrial, TrialState
 
-from custseg.clustering.algorithms import UNASSIGNED, fit_labels, get_algorithm
+from custseg.clustering.algorithms import UNASSIGNED, ClusteringError, fit_labels, get_algorithm
 from custseg.clustering.metrics import segmentation_metrics
 
 log = logging.getLogger(__name__)
 WORST = (-1.0, 1e6)  # objective values of a degenerate trial (one segment or no segment)
+LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)  # trials that fill the target
+SQLITE_TIMEOUT = 120  # seconds a SQLite writer waits for the lock (the driver's default is 5)
+POLL = 0.5  # seconds between looks at the study while other workers finish their trials
+PROGRESS_EVERY = 10.0  # seconds between progress lines while waiting
 
 SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
     "nsga2": lambda seed: optuna.samplers.NSGAIISampler(seed=seed),
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
 }
+CHOICES = ("auto", *SAMPLERS)  # tuning.sampler; auto = grid when small and discrete, else tpe
 
 
 @dataclass
@@ -51,8 +68,9 @@ class TuningResult:
     trials: list[Trial]
     chosen: Trial
     params: dict[str, Any]  # full algorithm config with the chosen trial's parameters
-    new_trials: int = 0
+    new_trials: int = 0  # complete trials this process evaluated (other workers ran the rest)
     notes: list[str] = field(default_factory=list)
+    sampler: str = ""  # the sampler that ran: grid (auto on a small discrete space), tpe, ...
 
     def table(self) -> pd.DataFrame:
         rows = [
@@ -64,12 +82,51 @@ class TuningResult:
         return pd.DataFrame(rows).set_index("trial")
 
 
+def grid(space: Mapping[str, Mapping[str, Any]], limit: int) -> dict[str, list[Any]] | None:
+    """Every value of every parameter when the space is discrete (int ranges, categoricals) and
+    has at most `limit` points; else None. Sizes are counted before anything is listed."""
+    if not space:
+        return None
+    sizes = []
+    for spec in space.values():
+        kind = spec.get("type")
+        if kind == "int":
+            sizes.append(int(spec["high"]) - int(spec["low"]) + 1)
+        elif kind == "categorical":
+            sizes.append(len(spec["choices"]))
+        else:
+            return None
+    if math.prod(sizes) > limit:
+        return None
+    return {
+        name: list(range(int(spec["low"]), int(spec["high"]) + 1))
+        if spec["type"] == "int" else list(spec["choices"])
+        for name, spec in space.items()
+    }  # fmt: skip
+
+
+def resolve_sampler(tuning: Mapping[str, Any], space: Mapping[str, Any]) -> str:
+    """The sampler that really runs: `auto` is `grid` when evaluating every point costs no more
+    than n_trials (better and cheaper than sampling, and the same in parallel), else `tpe`."""
+    name = str(tuning["sampler"])
+    if name not in CHOICES:
+        raise ValueError(f"tuning.sampler: {name!r} is not one of {list(CHOICES)}")
+    if name != "auto":
+        return name
+    return "grid" if grid(space, int(tuning["n_trials"])) is not None else "tpe"
+
+
 def study_name(resolved: Mapping[str, Any]) -> str:
     """Readable prefix plus a hash of everything that changes what a trial computes.
 
-    n_trials is left out on purpose: asking for more trials continues the same study.
+    n_trials is left out on purpose: asking for more trials continues the same study (the hash
+    holds the sampler that runs, so `auto` never mixes grid and TPE trials in one study).
     """
-    tuning = {k: v for k, v in resolved["tuning"].items() if k not in {"n_trials", "storage"}}
+    space = resolved["algorithm"].get("search_space") or {}
+    tuning = {k: v for k, v in resolved["tuning"].items()
+              if k not in {"n_trials", "storage", "wait_timeout"}}  # fmt: skip
+    if "sampler" in tuning:
+        tuning["sampler"] = resolve_sampler(resolved["tuning"], space)
     key = {k: resolved[k] for k in ("data", "clean", "features", "algorithm", "seed", "metrics")}
     digest = hashlib.sha1(
         json.dumps({**key, "tuning": tuning}, sort_keys=True, default=str).encode()
@@ -186,11 +243,35 @@ def select(trials: list[Trial], sel: Mapping[str, Any]) -> tuple[Trial, list[str
     return RULES[rule](trials, sel), notes
 
 
+@contextmanager
+def _sqlite_init_lock(url: str) -> Iterator[None]:
+    """Serialise schema creation on one SQLite file across processes: workers starting together
+    on a fresh file otherwise race in CREATE TABLE / the alembic stamp and one of them dies."""
+    db = sqlalchemy.engine.make_url(url).database if url.startswith("sqlite") else None
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; parallel workers there need an existing file
+        fcntl = None  # type: ignore[assignment]
+    if not db or db == ":memory:" or fcntl is None:
+        yield
+        return
+    key = hashlib.sha1(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"custseg-optuna-{key}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _storage(url: str) -> optuna.storages.RDBStorage:
-    with warnings.catch_warnings():  # heartbeats are marked experimental; we rely on them
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    sqlite = url.startswith("sqlite")
+    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT}} if sqlite else {}
+    with warnings.catch_warnings(), _sqlite_init_lock(url):
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
         return optuna.storages.RDBStorage(
             url,
+            engine_kwargs=engine_kwargs,  # four writers on one file: wait for the lock
             heartbeat_interval=5,  # a killed process's RUNNING trial goes stale ...
             grace_period=15,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
@@ -199,33 +280,194 @@ def _storage(url: str) -> optuna.storages.RDBStorage:
         )
 
 
+def _point(t: FrozenTrial) -> dict[str, Any]:
+    """The parameters a trial evaluates; a queued trial (a retry, a refill) has them fixed."""
+    return dict(t.params) or dict(t.system_attrs.get("fixed_params") or {})
+
+
+def _surplus(study: optuna.Study, trial: optuna.Trial, params: Mapping[str, Any], target: int,
+             unique: bool) -> bool:  # fmt: skip
+    """Would this trial overshoot? True when the trials numbered before it that are complete,
+    running or queued already make the target (with `unique`: or one of them has this point).
+
+    Numbers are handed out in creation order and a trial only moves WAITING -> RUNNING ->
+    COMPLETE, so of any set of trials that all complete, the highest-numbered one saw all the
+    others here: workers cannot together complete more than `target`.
+    """
+    earlier = [t for t in study.get_trials(deepcopy=False, states=LIVE) if t.number < trial.number]
+    return len(earlier) >= target or (unique and any(_point(t) == params for t in earlier))
+
+
+def _fail_stale(study: optuna.Study, storage: optuna.storages.RDBStorage) -> None:
+    """Mark RUNNING trials whose worker died as FAIL; the retry callback queues a copy.
+
+    Optuna only fails trials whose heartbeat stopped. A worker killed between creating a trial
+    and its first heartbeat leaves a RUNNING trial with no heartbeat at all, which Optuna never
+    calls stale (by design, optuna#4026) and which would hold a slot forever: such a trial is
+    failed too once it is older than the grace period (a live one beats within milliseconds).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    if storage.grace_period is None:
+        return
+    cutoff = datetime.now() - timedelta(seconds=storage.grace_period)  # naive local, as Optuna
+    old = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+           if t.datetime_start is not None and t.datetime_start < cutoff]  # fmt: skip
+    if not old:
+        return
+    query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids")
+    query = query.bindparams(sqlalchemy.bindparam("ids", expanding=True))
+    with storage.engine.connect() as con:
+        beating = {row[0] for row in con.execute(query, {"ids": [t._trial_id for t in old]})}
+    retry = storage.get_heartbeat_stale_trial_callback()
+    for t in old:
+        if t._trial_id in beating:
+            continue
+        try:
+            failed = study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:  # another worker got there first
+            continue
+        if failed:
+            log.warning("Trial %d never sent a heartbeat (its worker died): failed", t.number)
+            if retry is not None:
+                retry(study, copy.deepcopy(study._storage.get_trial(t._trial_id)))
+
+
+def _fill(
+    study: optuna.Study,
+    storage: optuna.storages.RDBStorage,
+    target: int,
+    points: list[dict[str, Any]] | None,
+    work: Callable[[int], None],
+    timeout: float,
+) -> None:
+    """Work, then wait, until the study holds `target` complete trials and none running.
+
+    A worker that finishes its share early waits for the other workers' running trials instead
+    of selecting from a partial study; a trial whose worker died goes stale (heartbeat) and is
+    retried here. With a grid (`points`), points that no trial holds any more (a trial failed)
+    are queued again. Raises TimeoutError after `timeout` seconds without progress.
+    """
+    last_complete, since, logged = -1, time.monotonic(), float("-inf")  # say it at once
+    while True:
+        _fail_stale(study, storage)
+        trials = study.get_trials(deepcopy=False)
+        n = Counter(t.state for t in trials)
+        complete, running, waiting = (n[TrialState.COMPLETE], n[TrialState.RUNNING],
+                                      n[TrialState.WAITING])  # fmt: skip
+        if complete >= target and not running:
+            return
+        held = [_point(t) for t in trials if t.state in LIVE]
+        if points is not None and len(trials) >= len(points) and all(held):
+            # the sampler has handed out every point (trial k gets point k) and every live
+            # trial has its parameters (none just created): a point no live trial holds is
+            # lost (its trial raised) and only comes back if queued
+            for p in (p for p in points if p not in held):
+                study.enqueue_trial(p, skip_if_exists=False)
+                waiting += 1
+        missing = target - complete - running - waiting
+        if missing > 0 or (waiting and complete + running < target):
+            work(max(missing, 0) + waiting)
+            since = time.monotonic()
+            continue
+        now = time.monotonic()
+        if complete != last_complete:
+            last_complete, since = complete, now
+        if now - since > timeout:
+            raise TimeoutError(
+                f"Study {study.study_name}: no trial finished for {timeout:.0f} s while waiting "
+                f"for other workers ({complete} of {target} complete, {running} running); "
+                "raise tuning.wait_timeout if their trials are that slow"
+            )
+        if now - logged >= PROGRESS_EVERY:
+            log.info("Study %s: waiting for other workers: %d of %d complete, %d running",
+                     study.study_name, complete, target, running)  # fmt: skip
+            logged = now
+        time.sleep(POLL)
+
+
+# searched integers that cannot exceed the number of customers minus one
+_BOUNDED_BY_CUSTOMERS = ("n_clusters", "n_components", "min_cluster_size")
+
+
+def _space_within_data(resolved: Mapping[str, Any], n: int) -> Mapping[str, Any]:
+    """Cap k-like ranges at n - 1 customers, so a small file tunes what it can instead of
+    failing at the first trial with more segments than customers."""
+    space = dict(resolved["algorithm"].get("search_space") or {})
+    changed = False
+    for key in _BOUNDED_BY_CUSTOMERS:
+        spec = space.get(key)
+        if not spec or spec.get("type") != "int" or int(spec["high"]) < n:
+            continue
+        if int(spec["low"]) >= n:
+            raise ClusteringError(
+                f"algorithm.search_space.{key}: low={spec['low']} but the data has only {n} "
+                f"customers; lower it below {n} or use more data"
+            )
+        log.warning("algorithm.search_space.%s.high %s capped at %d (customers - 1)", key,
+                    spec["high"], n - 1)  # fmt: skip
+        space[key] = {**spec, "high": n - 1}
+        changed = True
+    if not changed:
+        return resolved
+    return {**resolved, "algorithm": {**resolved["algorithm"], "search_space": space}}
+
+
 def tune(
     X: np.ndarray,
     resolved: Mapping[str, Any],
     on_trial: Callable[[Trial], None] | None = None,
 ) -> TuningResult:
-    """Run (or continue) the study until it holds `tuning.n_trials` complete trials."""
+    """Run (or continue, or help other workers finish) the study until it holds its target of
+    complete trials and none running, then choose from all of them.
+
+    The target is `tuning.n_trials`, or the number of grid points when `sampler: auto` picks the
+    grid (every point once: fewer trials, no duplicates, the same points in any run order).
+    """
+    resolved = _space_within_data(resolved, len(X))
     tuning, algo_cfg = resolved["tuning"], dict(resolved["algorithm"])
     seed, metrics_cfg = int(resolved["seed"]), resolved["metrics"]
     space = algo_cfg.get("search_space") or {}
     if not space:
         raise ValueError(f"algorithm.search_space is empty for {algo_cfg['name']}: nothing to tune")
     name = study_name(resolved)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=name,
-        storage=_storage(str(tuning["storage"])),
-        directions=["maximize", "minimize"],
-        sampler=SAMPLERS[tuning["sampler"]](seed),
-        load_if_exists=True,
-    )
     target = int(tuning["n_trials"])
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    log.info("Study %s: %d of %d trials complete", name, len(done), target)
+    kind = resolve_sampler(tuning, space)
+    notes: list[str] = []
+    points = None
+    if kind == "grid":
+        values = grid(space, target) or {}
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.GridSampler(values, seed=seed)
+        points = [dict(zip(values, p, strict=True)) for p in itertools.product(*values.values())]
+        if len(points) < target:
+            note = (
+                f"sampler auto: the search space has only {len(points)} points, so each is "
+                f"evaluated once (grid) instead of {target} sampled trials"
+            )
+            notes.append(note)
+            log.info(note)
+        target = len(points)
+    else:
+        sampler = SAMPLERS[kind](seed)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = _storage(str(tuning["storage"]))
+    study = optuna.create_study(
+        study_name=name, storage=storage, directions=["maximize", "minimize"], sampler=sampler,
+        load_if_exists=True,
+    )  # fmt: skip
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    log.info("Study %s (%s): %d of %d trials complete", name, kind, len(done), target)
+    mine: set[int] = set()
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        params = suggest(trial, space)
-        for old in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        params = suggest(trial, space)  # first: a trial without params would empty TPE's space
+        if _surplus(study, trial, params, target, unique=points is not None):
+            trial.set_user_attr("surplus", True)  # another worker's trial took this slot
+            study.stop()
+            raise optuna.TrialPruned(f"the study already has its {target} trials")
+        mine.add(trial.number)
+        for old in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             if old.params == params:  # same point again: reuse instead of refitting
                 metrics, sizes = old.user_attrs["metrics"], old.user_attrs["sizes"]
                 break
@@ -245,26 +487,25 @@ def tune(
             return WORST
         return metrics["silhouette"], metrics["davies_bouldin"]
 
-    new = max(0, target - len(done))
-    if new:
-        study.optimize(
-            objective,
-            n_trials=new,
-            callbacks=[
-                optuna.study.MaxTrialsCallback(target, states=(optuna.trial.TrialState.COMPLETE,))
-            ],
-        )
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    def work(n: int) -> None:
+        # stop as soon as complete + running + queued trials make the target, so no worker
+        # starts a trial that others already cover (the objective's check closes the race)
+        full = optuna.study.MaxTrialsCallback(target, states=LIVE)
+        study.optimize(objective, n_trials=n, callbacks=[full])
+
+    _fill(study, storage, target, points, work, float(tuning.get("wait_timeout", 3600)))
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     trials = [
         Trial(t.number, dict(t.params), dict(t.user_attrs["metrics"]), t.user_attrs["sizes"])
         for t in complete
     ]
-    chosen, notes = select(trials, tuning["selection"])
-    for note in notes:
+    chosen, select_notes = select(trials, tuning["selection"])
+    for note in select_notes:
         log.warning(note)
-    log.info("Chose trial %d: %s", chosen.number, chosen.params)
+    log.info("Chose trial %d of %d: %s", chosen.number, len(trials), chosen.params)
     params = {**algo_cfg, **chosen.params}
-    return TuningResult(name, trials, chosen, params, new, notes)
+    new = sum(t.number in mine for t in complete)
+    return TuningResult(name, trials, chosen, params, new, notes + select_notes, kind)
 
 
 def elbow(

@@ -16,9 +16,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.data.schema import has_column
+from custseg.data.schema import SchemaError, has_column
 
 log = logging.getLogger(__name__)
+
+# the setting that switches each rule off, for messages that say how to keep the rows
+RULE_KEYS = {
+    "duplicates": "clean.drop_duplicates=false",
+    "missing_customer": "clean.drop_missing_customer=false",
+    "cancellations": "clean.cancellation_prefix=null",
+    "nonpositive_quantity": "clean.drop_nonpositive_quantity=false",
+    "nonpositive_price": "clean.drop_nonpositive_price=false",
+    "non_product_codes": "clean.non_product_codes=[] clean.non_product_patterns=[]",
+    "outliers": "clean.outliers.method=none",
+}
+# values no real sale line has: a barcode or an id read as a quantity, cents read as units
+CAPS = {"quantity": "max_quantity", "unit_price": "max_unit_price"}
+
+
+class CleaningError(SchemaError):
+    """Loaded data that cleaning cannot turn into something to segment: every row removed, or
+    values beyond the configured caps. Same shape as SchemaError (file, column, problem, fix)."""
 
 
 @dataclass
@@ -54,6 +72,7 @@ def clean(tx: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, Clean
     """Apply the configured rules to a canonical table; return the kept rows and the counts."""
     report = CleaningReport(rows_in=len(tx))
     df = tx
+    file = str(tx.attrs.get("source", "input"))
 
     def drop(rule: str, mask: pd.Series) -> None:
         nonlocal df
@@ -73,17 +92,20 @@ def clean(tx: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, Clean
     if cfg.get("drop_nonpositive_quantity", True):
         drop("nonpositive_quantity", df["quantity"] <= 0)
     if cfg.get("drop_nonpositive_price", True):
-        if has_column(df, "unit_price"):
-            drop("nonpositive_price", df["unit_price"] <= 0)
+        if has_column(tx, "unit_price"):  # judged on the input; NaN: price of quantity 0
+            drop("nonpositive_price", ~(df["unit_price"] > 0))
         else:
             report.skipped["nonpositive_price"] = "source has no prices"
     exact = list(cfg.get("non_product_codes") or [])
     patterns = list(cfg.get("non_product_patterns") or [])
     if exact or patterns:
-        if has_column(df, "product_id"):
-            drop("non_product_codes", _non_product_mask(df["product_id"], exact, patterns))
+        if has_column(tx, "product_id"):  # judged on the input; no code: no product either
+            mask = _non_product_mask(df["product_id"], exact, patterns) | df["product_id"].isna()
+            drop("non_product_codes", mask)
         else:
             report.skipped["non_product_codes"] = "source has no product ids"
+    for col, key in CAPS.items():
+        _check_cap(df, col, key, cfg.get(key), file)
 
     out = cfg.get("outliers") or {}
     method = out.get("method", "none")
@@ -115,12 +137,43 @@ def clean(tx: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, Clean
     if has_column(df, "amount"):
         report.revenue = round(float(df["amount"].sum()), 2)
     if report.rows_out == 0:
-        raise ValueError(
-            f"cleaning removed every row ({report.dropped}); relax the clean.* rules for this data"
-        )
+        raise _nothing_left(report, file)
     log.info(
         "clean: kept %s of %s rows, %s customers, %s invoices",
         f"{report.rows_out:,}", f"{report.rows_in:,}", f"{report.customers:,}",
         f"{report.invoices:,}",
     )  # fmt: skip
     return df, report
+
+
+def _check_cap(df: pd.DataFrame, col: str, key: str, cap: Any, file: str) -> None:
+    """Stop at a value no sale line has: silently dropping it would hide a broken export (a
+    13-digit barcode in the quantity column is about 1e12)."""
+    if cap is None or not has_column(df, col):
+        return
+    over = df[col] > float(cap)
+    if not over.any():
+        return
+    rows = list(map(int, df.index[over.to_numpy()][:3]))
+    values = ", ".join(f"{v:g}" for v in df.loc[over, col].head(3))
+    raise CleaningError(
+        file,
+        col,
+        f"{int(over.sum())} line(s) above clean.{key}={float(cap):g}, e.g. {values} at row(s) "
+        f"{rows}: an id or barcode read as a {col.replace('_', ' ')}, or another unit?",
+        f"correct the export or the column map (data.columns.{col}); if such values are real, "
+        f"raise clean.{key} (null turns the check off)",
+    )
+
+
+def _nothing_left(report: CleaningReport, file: str) -> CleaningError:
+    """Which rules took the rows, biggest first, and the setting that would keep them."""
+    took = sorted(((n, r) for r, n in report.dropped.items() if n), reverse=True)
+    counts = ", ".join(f"{rule} removed {n:,}" for n, rule in took)
+    keep = RULE_KEYS.get(took[0][1], "clean.*") if took else "clean.*"
+    return CleaningError(
+        file,
+        None,
+        f"cleaning removed every row ({report.rows_in:,} in, 0 left): {counts}",
+        f"check those lines in the file; to keep them switch the rule off ({keep})",
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from custseg.data.schema import has_column
+from custseg.data.schema import did_you_mean, has_column
 
 
 class FeatureError(ValueError):
@@ -41,7 +41,10 @@ def build_features(
     """Build the named set; a missing input column is an error that names it and the sets that
     would work on this data, instead of a KeyError deep in a groupby."""
     if name not in REGISTRY:
-        raise FeatureError(f"features.name: unknown feature set {name!r}; one of {list(REGISTRY)}")
+        raise FeatureError(
+            f"features.name: unknown feature set {name!r}{did_you_mean(str(name), REGISTRY)}; "
+            f"one of {list(REGISTRY)} (choose with features=NAME)"
+        )
     fs = REGISTRY[name]
     missing = [c for c in fs.required if not has_column(tx, c)]
     if missing:

@@ -4,24 +4,30 @@ Rules mined inside a segment describe that segment's baskets, so a customer is s
 segment's rules first; the rules mined over all baskets are the fallback for customers whose
 segment offers nothing (few baskets, no rule above the thresholds).
 
-Rules are matched by joining the exploded histories with the exploded antecedents and counting
-matched antecedent items per (customer, rule): a rule fires when every antecedent item matched.
-That is one merge and one groupby, never a loop over customers x rules.
+Rules are matched on integer codes: one sparse product of the customers x items history with
+the items x rules antecedent matrix counts the matched antecedent items per (customer, rule),
+per rule scope; a rule fires when every antecedent item matched. Never a loop over customers,
+never a join on strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from custseg.recommend.common import (
-    drop_seen,
+    History,
+    as_history,
     empty_recs,
-    finish,
-    history_pairs,
-    segment_labels,
+    fits_int64,
+    group_starts,
+    labels_of,
+    recs_from_codes,
+    segment_codes,
+    unique_inverse,
 )
 
 SOURCE = "crosssell"
@@ -69,56 +75,97 @@ def _prepare(rules: pd.DataFrame, score: str) -> pd.DataFrame:
     return out
 
 
-def _fire(hist: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """(customer_id, item, rule_id) for every consequent item of every rule that fires.
+def _itemset_matrix(itemsets: Sequence[tuple[str, ...]], items: pd.Index) -> sp.csr_matrix:
+    """Rules x items 0/1 matrix of antecedents or consequents (in `items` column codes)."""
+    lengths = np.fromiter(map(len, itemsets), dtype=np.int64, count=len(itemsets))
+    cols = items.get_indexer(pd.Index([i for s in itemsets for i in s], dtype="str"))
+    indptr = np.r_[0, np.cumsum(lengths)]
+    return sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.int32), cols, indptr), shape=(len(itemsets), len(items))
+    )
 
-    `hist` has customer_id, item and scope: the rule scope each customer is matched against.
+
+def _fire(
+    h: sp.csr_matrix,
+    customer_scope: np.ndarray,
+    rule_scope: np.ndarray,
+    ante: sp.csr_matrix,
+    n_ante: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(customer row, rule id) of every rule that fires: per scope, one sparse product counts
+    the customer's items in each antecedent, and a rule fires when the count is its length.
+
+    Customers are matched only against rules of their own scope (-1: none).
     """
-    if hist.empty or rules.empty:
-        return pd.DataFrame(columns=["customer_id", "item", "rule_id"])
-    ante = (
-        rules[["rule_id", "scope", "antecedent"]]
-        .explode("antecedent")
-        .rename(columns={"antecedent": "item"})
-        .astype({"item": "str", "scope": "str"})
-    )
-    matched = hist.merge(ante, on=["scope", "item"], how="inner")
-    hits = matched.groupby(["customer_id", "rule_id"], sort=False).size().rename("hits")
-    hits = hits.reset_index()
-    n_ante = rules.set_index("rule_id")["n_ante"]
-    fired = hits.loc[hits["hits"].to_numpy() == n_ante.loc[hits["rule_id"]].to_numpy()]
-    cons = (
-        rules[["rule_id", "consequent"]]
-        .explode("consequent")
-        .rename(columns={"consequent": "item"})
-        .astype({"item": "str"})
-    )
-    return fired[["customer_id", "rule_id"]].merge(cons, on="rule_id", how="inner")
+    cs, rs = [], []
+    for scope in np.unique(rule_scope[rule_scope >= 0]):
+        rows = np.flatnonzero(customer_scope == scope)
+        rids = np.flatnonzero(rule_scope == scope)
+        if len(rows) == 0:
+            continue
+        hits = (h[rows] @ ante[rids].T).tocoo()
+        fired = hits.data == n_ante[rids[hits.col]]
+        cs.append(rows[hits.row[fired]])
+        rs.append(rids[hits.col[fired]])
+    if not cs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(cs).astype(np.int64), np.concatenate(rs).astype(np.int64)
 
 
-def _best(cands: pd.DataFrame, history: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-    """Drop bought items, then keep the best rule per (customer, item): rule_id is score order."""
-    cands = drop_seen(cands, history)
-    cands = cands.sort_values(["customer_id", "item", "rule_id"], kind="stable")
-    return cands.drop_duplicates(["customer_id", "item"], keep="first")
+def _best(
+    fired: tuple[np.ndarray, np.ndarray],
+    cons: sp.csr_matrix,
+    hist: History,
+    hist_col: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consequents of the fired rules the customer has not bought, each with its best rule:
+    (customer row, item code, rule id); rule ids are in score order, so best = smallest."""
+    c, r = fired
+    lengths = np.diff(cons.indptr)[r]
+    c, r = np.repeat(c, lengths), np.repeat(r, lengths)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    item = cons.indices[cons.indptr[r] + np.arange(len(r)) - first].astype(np.int64)
+    fresh = ~hist.contains(c, hist_col[item])
+    c, r, item = c[fresh], r[fresh], item[fresh]
+    n_items, n_rules = max(cons.shape[1], 1), max(cons.shape[0], 1)
+    if fits_int64(len(hist), n_items, n_rules):
+        order = np.argsort((c * n_items + item) * n_rules + r)
+    else:
+        order = np.lexsort((r, c * n_items + item))
+    best = order[group_starts((c * n_items + item)[order])]
+    return c[best], item[best], r[best]
 
 
-def _reasons(picked: pd.DataFrame, rules: pd.DataFrame, segment: pd.Series) -> list[str]:
-    r = rules.set_index("rule_id").loc[picked["rule_id"]]
-    seg = picked["customer_id"].map(segment)
-    out = []
-    for ante, conf, lift, scope, s in zip(
-        r["antecedent"], r["confidence"], r["lift"], r["scope"], seg, strict=True
-    ):
-        bought = " + ".join(ante)
-        tail = f"-> rule conf {conf:.2f} lift {lift:.1f}"
-        if scope != OVERALL:
-            out.append(f"bought {bought} in segment {scope} {tail}")
-        elif isinstance(s, str):
-            out.append(f"bought {bought} (overall rule, no segment {s} rule fired) {tail}")
-        else:
-            out.append(f"bought {bought} (overall rule, customer has no segment) {tail}")
-    return out
+def _reason(ante: tuple[str, ...], conf: float, lift: float, scope: str, seg: str | None) -> str:
+    bought = " + ".join(ante)
+    tail = f"-> rule conf {conf:.2f} lift {lift:.1f}"
+    if scope != OVERALL:
+        return f"bought {bought} in segment {scope} {tail}"
+    if seg is not None:
+        return f"bought {bought} (overall rule, no segment {seg} rule fired) {tail}"
+    return f"bought {bought} (overall rule, customer has no segment) {tail}"
+
+
+def _reasons(
+    prepared: pd.DataFrame, rule: np.ndarray, segment: np.ndarray, seg_labels: pd.Index
+) -> tuple[np.ndarray, list[str]]:
+    """One text per distinct (rule, customer's segment) case, and each pick's code into them.
+
+    Segment rules read the same for everyone; overall rules say which segment (if any) had
+    nothing to offer, so their text depends on the customer's segment too.
+    """
+    n_cases = len(seg_labels) + 1  # 0: a segment rule, or a customer without segment
+    overall = prepared["scope"].to_numpy(dtype=object) == OVERALL
+    key = rule * n_cases + np.where(overall[rule], segment + 1, 0)
+    uniq, code = unique_inverse(key, len(prepared) * n_cases)
+    ante, scope = prepared["antecedent"].tolist(), prepared["scope"].tolist()
+    conf, lift = prepared["confidence"].to_numpy(), prepared["lift"].to_numpy()
+    segs = [None, *seg_labels.tolist()]
+    texts = [
+        _reason(ante[r], conf[r], lift[r], scope[r], segs[case])
+        for r, case in zip((uniq // n_cases).tolist(), (uniq % n_cases).tolist(), strict=True)
+    ]
+    return code, texts
 
 
 def recommend(
@@ -142,29 +189,35 @@ def recommend(
     if rules.empty:  # e.g. no rule met the thresholds; its columns may be missing too
         return empty_recs()
     prepared = _prepare(rules, score)
-    segment = segment_labels(segment_of)
-    hist = history_pairs(history)
-    if hist.empty or prepared.empty:
+    hist = as_history(history)
+    if hist.nnz == 0 or prepared.empty:
         return empty_recs()
 
-    seg_rules = prepared.loc[prepared["scope"] != OVERALL]
-    hist_seg = hist.assign(scope=hist["customer_id"].map(segment)).dropna(subset=["scope"])
-    picked = _best(_fire(hist_seg, seg_rules), history)
+    # one item numbering for history and rules: rules may name items nobody has bought
+    rule_items = [i for col in ("antecedent", "consequent") for s in prepared[col] for i in s]
+    known = np.asarray(hist.item_labels, dtype=object)
+    _, items = labels_of(np.concatenate([known, np.asarray(rule_items, dtype=object)]))
+    h = hist.columns_in(items, np.int32)
+    hist_col = hist.item_labels.get_indexer(items)
+    ante = _itemset_matrix(list(prepared["antecedent"]), items)
+    cons = _itemset_matrix(list(prepared["consequent"]), items)
+    n_ante = prepared["n_ante"].to_numpy()
+    scope, scopes = labels_of(prepared["scope"])
+    segment, seg_labels = segment_codes(segment_of, hist.customers)
+
+    is_overall = (scopes == OVERALL)[scope]
+    own = np.where(segment >= 0, scopes.get_indexer(seg_labels)[np.maximum(segment, 0)], -1)
+    fired = _fire(h, own, np.where(is_overall, -1, scope), ante, n_ante)
+    c, item, rule = _best(fired, cons, hist, hist_col)
 
     if fallback_overall:
-        served = set(picked["customer_id"])
-        rest = hist.loc[~hist["customer_id"].isin(served)].assign(scope=OVERALL)
-        overall = _best(_fire(rest, prepared.loc[prepared["scope"] == OVERALL]), history)
-        picked = pd.concat([picked, overall], ignore_index=True)
-    if picked.empty:
+        rest = np.ones(len(hist), dtype=bool)
+        rest[c] = False
+        fired = _fire(h, np.where(rest, 0, -1), np.where(is_overall, 0, -1), ante, n_ante)
+        more = _best(fired, cons, hist, hist_col)
+        c, item, rule = (np.concatenate(pair) for pair in zip((c, item, rule), more, strict=True))
+    if len(c) == 0:
         return empty_recs()
-
-    score_of = prepared.set_index("rule_id")["score"]
-    picked = picked.assign(score=score_of.loc[picked["rule_id"]].to_numpy(), source=SOURCE)
-    # reasons are formatted only for the rows that survive top-k: string work is the slow part
-    picked = picked.sort_values(
-        ["customer_id", "score", "item"], ascending=[True, False, True], kind="stable"
-    )
-    picked = picked.loc[picked.groupby("customer_id", sort=False).cumcount().to_numpy() < k]
-    picked = picked.assign(reason=_reasons(picked, prepared, segment))
-    return finish(picked, k)
+    reason, texts = _reasons(prepared, rule, segment[c], seg_labels)
+    scores = prepared["score"].to_numpy(dtype=np.float64)[rule]
+    return recs_from_codes(c, hist.customers, item, items, scores, SOURCE, reason, texts, k)

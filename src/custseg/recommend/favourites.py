@@ -3,50 +3,109 @@
 Segment favourites are the simplest use of a segmentation for cross-sell, and global popularity
 is the baseline any smarter recommender has to beat; both rank items by how many distinct
 customers bought them (not units, so one bulk buyer cannot make an item "popular").
+
+Buyers may be given as transactions or as a ready History (the pipeline builds one per window
+and passes it everywhere, instead of re-reading millions of lines per recommender).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from custseg.recommend.common import empty_recs, finish, segment_labels, top_unseen
+from custseg.recommend.common import (
+    History,
+    as_history,
+    empty_recs,
+    labels_of,
+    recs_from_codes,
+    segment_codes,
+    unseen_positions,
+)
+
+Buyers = pd.DataFrame | History
 
 
-def _buyers(tx: pd.DataFrame, item: str) -> pd.DataFrame:
-    return (
-        tx[["customer_id", item]]
-        .dropna()
-        .astype("str")
-        .drop_duplicates()
-        .rename(columns={item: "item"})
-    )
+def _buyers(tx: Buyers, item: str) -> History:
+    """Distinct (customer, item) purchases: a History, from transactions or as given."""
+    return tx if isinstance(tx, History) else History.from_transactions(tx, item)
 
 
-def _ranking(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Share of each group's customers who bought each item, best first, ties by item id."""
-    size = pairs.groupby("group", sort=False)["customer_id"].nunique()
-    counts = pairs.groupby(["group", "item"], sort=False).size().rename("buyers").reset_index()
-    counts["score"] = counts["buyers"] / counts["group"].map(size).to_numpy()
-    return counts.sort_values(
-        ["group", "score", "item"], ascending=[True, False, True], kind="stable"
+def _ranking(buyers: History, group: np.ndarray, groups: pd.Index) -> pd.DataFrame:
+    """Share of each group's customers who bought each item, best first, ties by item id.
+
+    `group` is each buyer row's group code (-1: none); counts are one bincount over
+    group x item keys, so the work is proportional to the purchases, not the customers.
+    """
+    n_items = len(buyers.item_labels)
+    rows, cols = buyers.pairs()
+    g = group[rows]
+    ok = g >= 0
+    counts = np.bincount(g[ok] * n_items + cols[ok], minlength=len(groups) * n_items)
+    bought = buyers.sizes() > 0
+    size = np.bincount(group[bought & (group >= 0)], minlength=len(groups))
+    key = np.flatnonzero(counts)
+    g_code, i_code = key // n_items, key % n_items
+    buyers_n = counts[key].astype(np.int64)
+    score = buyers_n / size[g_code]
+    order = np.lexsort((i_code, -score, g_code))  # labels sorted, so codes sort like labels
+    return pd.DataFrame(
+        {
+            "group": groups.take(g_code[order]),
+            "item": buyers.item_labels.take(i_code[order]),
+            "buyers": buyers_n[order],
+            "score": score[order],
+        }
     ).reset_index(drop=True)
 
 
 def segment_ranking(
-    tx: pd.DataFrame, segment_of: pd.Series, item: str = "product_id", top: int | None = None
+    tx: Buyers, segment_of: pd.Series, item: str = "product_id", top: int | None = None
 ) -> pd.DataFrame:
     """Each segment's items by share of its customers who bought them (group, item, buyers,
     score), optionally cut to the `top` per segment: small enough to ship inside a model."""
-    segment = segment_labels(segment_of)
-    pairs = _buyers(tx, item)
-    pairs["group"] = pairs["customer_id"].map(segment)
-    pairs = pairs.dropna(subset=["group"])
-    ranking = _ranking(pairs)
+    buyers = _buyers(tx, item)
+    group, groups = segment_codes(segment_of, buyers.customers)
+    ranking = _ranking(buyers, group, groups)
     if top is not None:
         ranking = ranking.groupby("group", sort=False).head(top).reset_index(drop=True)
     return ranking
+
+
+def _segment_reason(group: str, share: float) -> str:
+    return f"popular in segment {group} ({share:.0%} of its customers bought it)"
+
+
+def _overall_reason(group: str, share: float) -> str:
+    return f"popular overall ({share:.0%} of customers bought it)"
+
+
+def _from_ranking(
+    ranking: pd.DataFrame,
+    hist: History,
+    customer_group: np.ndarray,
+    group_codes: np.ndarray,
+    source: str,
+    reason: Callable[[str, float], str],
+    k: int,
+) -> pd.DataFrame:
+    """Top-k unseen ranking items for each history customer (of group `customer_group`, -1:
+    none); one reason text per ranking row, taken by the rows that survive."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    ranking = ranking.reset_index(drop=True)
+    r_items = ranking["item"].astype("str")
+    cols = hist.item_labels.get_indexer(r_items)
+    customers = np.arange(len(hist))
+    which, pos = unseen_positions(group_codes, cols, customer_group, customers, hist, k)
+    item_code, items = labels_of(r_items)
+    scores = ranking["score"].to_numpy(dtype=np.float64)
+    texts = [reason(g, s) for g, s in zip(ranking["group"].astype("str"), scores, strict=True)]
+    return recs_from_codes(
+        which, hist.customers, item_code[pos], items, scores[pos], source, pos, texts, k
+    )
 
 
 def from_ranking(
@@ -58,19 +117,17 @@ def from_ranking(
     """Favourites of each customer's segment, from a ranking made earlier (e.g. at training)."""
     if ranking.empty:
         return empty_recs()
-    segment = segment_labels(segment_of)
-    audience = segment.loc[segment.index.isin(list(history))].sort_index()
-    picked = top_unseen(ranking, audience, history, k)
-    picked["source"] = "favourite"
-    picked["reason"] = [
-        f"popular in segment {g} ({s:.0%} of its customers bought it)"
-        for g, s in zip(picked["group"], picked["score"], strict=True)
-    ]
-    return finish(picked, k)
+    hist = as_history(history)
+    group_codes, groups = labels_of(ranking["group"])
+    seg, seg_labels = segment_codes(segment_of, hist.customers)
+    customer_group = np.where(seg >= 0, groups.get_indexer(seg_labels)[np.maximum(seg, 0)], -1)
+    return _from_ranking(
+        ranking, hist, customer_group, group_codes, "favourite", _segment_reason, k
+    )
 
 
 def recommend(
-    tx: pd.DataFrame,
+    tx: Buyers,
     history: Mapping[str, Iterable[str]],
     segment_of: pd.Series,
     k: int = 10,
@@ -79,26 +136,26 @@ def recommend(
     """Each customer's segment's most widely bought items that the customer does not have yet.
 
     Recommends for the customers in `history` (an empty set is a customer with no purchases);
-    popularity is counted over the segment's customers that appear in `tx`. Customers without
-    a segment get nothing here (blend with `popular` to cover them).
+    popularity is counted over the segment's customers that appear in `tx` (transactions or
+    their History). Customers without a segment get nothing here (blend with `popular`).
     """
     return from_ranking(segment_ranking(tx, segment_of, item), history, segment_of, k)
 
 
 def popular(
-    tx: pd.DataFrame,
+    tx: Buyers,
     history: Mapping[str, Iterable[str]],
     k: int = 10,
     item: str = "product_id",
 ) -> pd.DataFrame:
     """The global baseline: the most widely bought items, for every customer in `history`."""
-    pairs = _buyers(tx, item).assign(group="all")
-    if pairs.empty:
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    buyers = _buyers(tx, item)
+    if buyers.nnz == 0:
         return empty_recs()
-    customers = pd.Series("all", index=sorted(map(str, history)))
-    picked = top_unseen(_ranking(pairs), customers, history, k)
-    picked["source"] = "popular"
-    picked["reason"] = [
-        f"popular overall ({s:.0%} of customers bought it)" for s in picked["score"]
-    ]
-    return finish(picked, k)
+    ranking = _ranking(buyers, np.zeros(len(buyers), dtype=np.int64), pd.Index(["all"]))
+    hist = as_history(history)
+    everyone = np.zeros(len(hist), dtype=np.int64)
+    one_group = np.zeros(len(ranking), dtype=np.int64)
+    return _from_ranking(ranking, hist, everyone, one_group, "popular", _overall_reason, k)

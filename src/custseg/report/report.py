@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from custseg.atomic import atomic_dir
 from custseg.report.plots import segment_colors
 
 log = logging.getLogger(__name__)
@@ -366,11 +367,10 @@ def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]
 def write_report(inp: ReportInput, out_dir: Path) -> tuple[Path, Path]:
     """Write out_dir/report.md (+ figures/) and the self-contained out_dir/report.html."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figures = _collect_figures(inp.figures, out_dir)
-    blocks = _blocks(inp, figures)
-    rel = {p: p.relative_to(out_dir).as_posix() for p in figures.values()}
-    md_path, html_path = out_dir / "report.md", out_dir / "report.html"
-    md_path.write_text(_render_md(blocks, rel), encoding="utf-8")
-    html_path.write_text(_render_html(inp.title, blocks), encoding="utf-8")
-    return md_path, html_path
+    with atomic_dir(out_dir) as tmp:  # a half-written report never replaces a whole one
+        figures = _collect_figures(inp.figures, tmp)
+        blocks = _blocks(inp, figures)
+        rel = {p: p.relative_to(tmp).as_posix() for p in figures.values()}
+        (tmp / "report.md").write_text(_render_md(blocks, rel), encoding="utf-8")
+        (tmp / "report.html").write_text(_render_html(inp.title, blocks), encoding="utf-8")
+    return out_dir / "report.md", out_dir / "report.html"

@@ -138,7 +138,8 @@ def _engine_fim(
 ) -> tuple[list[tuple[int, ...]], np.ndarray]:
     import fim
 
-    tracts = [row.tolist() for row in np.split(m.indices, m.indptr[1:-1])]
+    flat, ptr = m.indices.tolist(), m.indptr.tolist()  # list slices: ~10x faster than np.split
+    tracts = [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
     # pyfim 6.28 never reports an item that is in every transaction (nor, so, any set of such
     # items): it treats them as perfect extensions of the empty set. One empty transaction
     # makes no item universal and changes no absolute count.

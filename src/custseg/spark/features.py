@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import DataFrame as SparkDataFrame
@@ -27,7 +28,8 @@ def to_spark(spark: SparkSession, tx: pd.DataFrame) -> SparkDataFrame:
 
     Ids and text become plain strings (Arrow has no use for pandas categoricals, and Spark would
     otherwise see dictionary codes); optional columns with no values are dropped, so a column's
-    presence in the Spark schema means what `has_column` means locally.
+    presence in the Spark schema means what `has_column` means locally. `_row` (int64) is the
+    pandas row number, so "first in row order" means in Spark what it means in pandas.
     """
     out = {}
     for col in tx.columns:
@@ -45,6 +47,7 @@ def to_spark(spark: SparkSession, tx: pd.DataFrame) -> SparkDataFrame:
                 index=s.index,
                 dtype=object,
             )
+    out["_row"] = pd.Series(np.arange(len(tx), dtype="int64"), index=tx.index)
     return spark.createDataFrame(pd.DataFrame(out).reset_index(drop=True))
 
 

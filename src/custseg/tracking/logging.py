@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import logging
@@ -18,10 +19,12 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from custseg.atomic import atomic_path
 from custseg.tracking.model import Bundle, log_model, register
 
 log = logging.getLogger(__name__)
 MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
+CSV_MAX_ROWS = 1_048_575  # a spreadsheet opens at most 1,048,576 rows (one is the header)
 
 
 def _requirements() -> list[str]:
@@ -120,25 +123,53 @@ class Tracker:
         return uri
 
     def table(self, df: pd.DataFrame, name: str) -> Path:
-        """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both."""
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        """Write `name`.parquet (exact dtypes) and `name`.csv (for people) and log both.
+
+        Tables longer than a spreadsheet can open get no CSV copy: nobody reads ten million
+        recommendation rows in Excel, and writing them as text costs more than the job itself.
+        """
         pq = self.artifact_dir / f"{name}.parquet"
-        df.to_parquet(pq)
-        csv = self.artifact_dir / f"{name}.csv"
-        csv_safe(df).to_csv(csv)
+        with atomic_path(pq) as tmp:
+            df.to_parquet(tmp)
         self._keep(pq)
+        if len(df) > CSV_MAX_ROWS:
+            log.info("%s: %s rows, Parquet only (CSV copies stop at %s rows)", name,
+                     f"{len(df):,}", f"{CSV_MAX_ROWS:,}")  # fmt: skip
+            return pq
+        csv = self.artifact_dir / f"{name}.csv"
+        with atomic_path(csv) as tmp:
+            csv_safe(df).to_csv(tmp)
         self._keep(csv)
         return pq
 
     def text(self, text: str, name: str) -> Path:
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifact_dir / name
-        path.write_text(redact(text))
+        with atomic_path(path) as tmp:
+            tmp.write_text(redact(text))
         self._keep(path)
         return path
 
     def json(self, obj: Any, name: str) -> Path:
         return self.text(json.dumps(obj, indent=2, default=str), name)
+
+
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialise first use of a SQLite tracking store across processes: MLflow migrates the
+    schema and creates experiments without a lock, so four workers starting on a fresh
+    mlflow.db race each other (UNIQUE constraint failures, runs in the wrong experiment)."""
+    if not uri.startswith("sqlite:") or os.name == "nt":
+        yield
+        return
+    import fcntl
+
+    key = hashlib.sha1(uri.encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"custseg-mlflow-{key}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -150,12 +181,16 @@ def tracked_run(
     Under `mlflow run` the project launcher has already created a run (MLFLOW_RUN_ID); we log
     into that one instead of opening a second.
     """
-    mlflow.set_tracking_uri(str(tracking["uri"]))
-    if not os.environ.get("MLFLOW_RUN_ID"):
-        mlflow.set_experiment(str(tracking["experiment"]))
+    uri = str(tracking["uri"])
+    experiment_id = None
+    with _store_lock(uri):  # parallel workers on a fresh SQLite store: one creates the schema
+        mlflow.set_tracking_uri(uri)
+        if not os.environ.get("MLFLOW_RUN_ID"):
+            experiment_id = mlflow.set_experiment(str(tracking["experiment"])).experiment_id
     own_dir = artifact_dir is None  # no local copy wanted: a temp folder, removed at the end
     tmp = Path(tempfile.mkdtemp(prefix="custseg-")) if own_dir else artifact_dir
-    run = mlflow.start_run(run_name=run_name)
+    # an explicit experiment id: a worker that lost the race to create it still logs there
+    run = mlflow.start_run(run_name=run_name, experiment_id=experiment_id)
     mlflow.set_tag("mlflow.runName", run_name)
     log.info("MLflow run %s (%s) in %s", run.info.run_id, run_name, redact(str(tracking["uri"])))
     try:

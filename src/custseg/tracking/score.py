@@ -14,6 +14,7 @@ import pandas as pd
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from custseg.atomic import atomic_path
 from custseg.data import sources
 from custseg.tracking.model import to_model_input
 
@@ -45,8 +46,8 @@ def score(
                 **{f"segment_share.{k}": float(v) for k, v in shares.items()},
             }
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scores.to_parquet(out)
+        with atomic_path(out) as tmp:
+            scores.to_parquet(tmp)
         mlflow.log_artifact(str(out))
         log.info("Scored %d customers with %s -> %s (run %s)", len(scores), model_uri, out,
                  run.info.run_id)  # fmt: skip
