@@ -33,7 +33,7 @@ from custseg.monitoring import drift
 from custseg.profiling.personas import assign_personas, personas_table
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.recommend import blend, crosssell, evaluate, favourites
-from custseg.recommend.common import histories
+from custseg.recommend.common import History, histories
 from custseg.recommend.similarity import ItemSimilarity
 from custseg.report import browser, plots
 from custseg.report.figures import Figures
@@ -152,27 +152,36 @@ def _baskets(tx: pd.DataFrame, rules_cfg: dict[str, Any]) -> Baskets:
 
 
 def _recommenders(
-    tx: pd.DataFrame,
+    bought: History,
     baskets: Baskets,
     rules: pd.DataFrame,
     segment_of: pd.Series,
-    hist: dict[str, set[str]],
+    hist: History,
     rec_cfg: dict[str, Any],
-    item: str,
+    baselines: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Every recommender and baseline for the customers in `hist`, by name."""
+    """Every recommender for the customers in `hist`, by name, and their blend ("custseg").
+
+    `bought` is everyone's purchases in the window (popularity counts them); `hist` the
+    customers to recommend for. Without `baselines` only the blended sources are computed.
+    """
     k, score = int(rec_cfg["k"]), str(rec_cfg["score"])
     per_segment = rules[rules["segment"] != "all"]
     overall = rules[rules["segment"] == "all"]
-    out = {
-        "popular": favourites.popular(tx, hist, k, item=item),
-        "favourite": favourites.recommend(tx, hist, segment_of, k, item=item),
-        "overall_rules": crosssell.recommend(hist, segment_of, overall, k, score, True),
-        "crosssell": crosssell.recommend(hist, segment_of, per_segment, k, score, False),
-        "similarity": ItemSimilarity()
-        .fit(baskets.matrix, baskets.items, rec_cfg["similarity"], int(rec_cfg["similarity_top_n"]))
-        .recommend(hist, k),
+    top_n = int(rec_cfg["similarity_top_n"])
+    make = {
+        "popular": lambda: favourites.popular(bought, hist, k),
+        "favourite": lambda: favourites.recommend(bought, hist, segment_of, k),
+        "overall_rules": lambda: crosssell.recommend(hist, segment_of, overall, k, score, True),
+        "crosssell": lambda: crosssell.recommend(hist, segment_of, per_segment, k, score, False),
+        "similarity": lambda: (
+            ItemSimilarity()
+            .fit(baskets.matrix, baskets.items, rec_cfg["similarity"], top_n)
+            .recommend(hist, k)
+        ),
     }
+    wanted = list(make) if baselines else [n for n in make if n in rec_cfg["order"]]
+    out = {name: make[name]() for name in wanted}
     sources = {s: out[s] for s in rec_cfg["order"]}
     out["custseg"] = blend.blend(sources, list(rec_cfg["order"]), dict(rec_cfg["weights"]),
                                  k, mode=rec_cfg["blend"])  # fmt: skip
@@ -193,10 +202,9 @@ def _evaluate(
     segment_of = pd.Series(model.predict(feats), index=feats.index)
     baskets = _baskets(train, resolved["rules"])
     rules, _ = mine(baskets, segment_of, resolved["rules"])
-    hist = histories(train, item=resolved["rules"]["item"])
-    hist = {c: hist[c] for c in test_items if c in hist}
-    recs = _recommenders(train, baskets, rules, segment_of, hist, resolved["recommend"],
-                         resolved["rules"]["item"])  # fmt: skip
+    bought = histories(train, item=resolved["rules"]["item"])
+    recs = _recommenders(bought, baskets, rules, segment_of, bought.subset(test_items),
+                         resolved["recommend"])  # fmt: skip
     table = evaluate.evaluation_table(recs, test_items, tuple(ev["ks"]), len(baskets.items))
     return table, info
 
@@ -228,8 +236,8 @@ def _rules_and_recommendations(
         return rules, None, None
     with _stage(9, f"recommend top {rec_cfg['k']} per customer"):
         hist = histories(tx, item=rules_cfg["item"])
-        recs = _recommenders(tx, baskets, rules, segment_of, hist, rec_cfg, rules_cfg["item"])
-        final = recs["custseg"]
+        final = _recommenders(hist, baskets, rules, segment_of, hist, rec_cfg,
+                              baselines=False)["custseg"]  # fmt: skip
         tracker.table(final, "recommendations")
         tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
     table = None
