@@ -8,6 +8,7 @@ for a result, and an earlier complete file of the same name stays as it was.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -52,3 +53,28 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def sqlite_init_lock(url: str) -> Iterator[None]:
+    """Serialise first use of one SQLite file across processes: MLflow and Optuna create their
+    schemas (and MLflow its experiments) without a lock, so workers starting together on a
+    fresh file race in CREATE TABLE / the alembic stamp and one of them dies. Other URLs, and
+    systems without flock, pass straight through."""
+    import sqlalchemy
+
+    db = sqlalchemy.engine.make_url(url).database if url.startswith("sqlite") else None
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; parallel workers there need an existing file
+        fcntl = None  # type: ignore[assignment]
+    if not db or db == ":memory:" or fcntl is None:
+        yield
+        return
+    key = hashlib.sha1(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"custseg-sqlite-{key}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

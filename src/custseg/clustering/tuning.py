@@ -16,15 +16,12 @@ import itertools
 import json
 import logging
 import math
-import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +30,7 @@ import pandas as pd
 import sqlalchemy
 from optuna.trial import FrozenTrial, TrialState
 
+from custseg.atomic import sqlite_init_lock
 from custseg.clustering.algorithms import UNASSIGNED, ClusteringError, fit_labels, get_algorithm
 from custseg.clustering.metrics import segmentation_metrics
 
@@ -243,31 +241,10 @@ def select(trials: list[Trial], sel: Mapping[str, Any]) -> tuple[Trial, list[str
     return RULES[rule](trials, sel), notes
 
 
-@contextmanager
-def _sqlite_init_lock(url: str) -> Iterator[None]:
-    """Serialise schema creation on one SQLite file across processes: workers starting together
-    on a fresh file otherwise race in CREATE TABLE / the alembic stamp and one of them dies."""
-    db = sqlalchemy.engine.make_url(url).database if url.startswith("sqlite") else None
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; parallel workers there need an existing file
-        fcntl = None  # type: ignore[assignment]
-    if not db or db == ":memory:" or fcntl is None:
-        yield
-        return
-    key = hashlib.sha1(str(Path(db).resolve()).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"custseg-optuna-{key}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _storage(url: str) -> optuna.storages.RDBStorage:
     sqlite = url.startswith("sqlite")
     engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT}} if sqlite else {}
-    with warnings.catch_warnings(), _sqlite_init_lock(url):
+    with warnings.catch_warnings(), sqlite_init_lock(url):
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
         return optuna.storages.RDBStorage(
             url,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -19,7 +18,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from custseg.atomic import atomic_path
+from custseg.atomic import atomic_path, sqlite_init_lock
 from custseg.tracking.model import Bundle, log_model, register
 
 log = logging.getLogger(__name__)
@@ -154,25 +153,6 @@ class Tracker:
 
 
 @contextmanager
-def _store_lock(uri: str) -> Iterator[None]:
-    """Serialise first use of a SQLite tracking store across processes: MLflow migrates the
-    schema and creates experiments without a lock, so four workers starting on a fresh
-    mlflow.db race each other (UNIQUE constraint failures, runs in the wrong experiment)."""
-    if not uri.startswith("sqlite:") or os.name == "nt":
-        yield
-        return
-    import fcntl
-
-    key = hashlib.sha1(uri.encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"custseg-mlflow-{key}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-@contextmanager
 def tracked_run(
     tracking: Mapping[str, Any], run_name: str, artifact_dir: Path | None = None
 ) -> Iterator[Tracker]:
@@ -183,7 +163,7 @@ def tracked_run(
     """
     uri = str(tracking["uri"])
     experiment_id = None
-    with _store_lock(uri):  # parallel workers on a fresh SQLite store: one creates the schema
+    with sqlite_init_lock(uri):  # parallel workers on a fresh SQLite store: one creates the schema
         mlflow.set_tracking_uri(uri)
         if not os.environ.get("MLFLOW_RUN_ID"):
             experiment_id = mlflow.set_experiment(str(tracking["experiment"])).experiment_id
