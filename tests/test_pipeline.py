@@ -134,9 +134,7 @@ def test_data_without_products_still_segments(tracking_uri, tmp_path):
     assert r.data.tags["skipped.rules"] == "no product ids in this source"
     # the logged model scores product-less transactions too (segment and persona, no items)
     mlflow.set_tracking_uri(tracking_uri)
-    scored = mlflow.pyfunc.load_model(result.model_uri).predict(
-        to_model_input(result.source.transactions)
-    )
+    scored = mlflow.pyfunc.load_model(result.model_uri).predict(to_model_input(result.transactions))
     seg = result.segments["segment"].loc[scored["customer_id"]].to_numpy()
     assert (scored["segment"].to_numpy() == seg).all()
     assert (scored["recommendations"] == "[]").all()
@@ -220,6 +218,13 @@ def test_rules_recommendations_and_evaluation_are_logged(tracking_uri, tmp_path)
     # segments buy differently: per-segment rules beat rules mined over everyone
     assert ev.loc["crosssell", "hit_rate@10"] > ev.loc["overall_rules", "hit_rate@10"]
     assert m["rules.count.all"] > 0 and "rules.seconds.0" in m
+    # the evaluation ran on a second thread beside the recommendations (a small table); after
+    # them it gives the same table and the same lists
+    after = run(make_cfg(f"tracking.uri={tracking_uri}", "+experiment=demo_basket",
+                         "report=none", "recommend.evaluate.concurrent_below=0"),
+                tmp_path / "sequential")  # fmt: skip
+    pd.testing.assert_frame_equal(after.evaluation, ev)
+    pd.testing.assert_frame_equal(after.recommendations, recs)
 
 
 def test_planted_pairs_are_found_in_the_segments_the_pipeline_found(tracking_uri, tmp_path):

@@ -7,11 +7,13 @@ progress, and hands results to `tracking` (the only place that talks to MLflow).
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,14 @@ from custseg.data.schema import has_column
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
+from custseg.helper import Helper, workers_for
 from custseg.monitoring import drift
 from custseg.profiling.personas import assign_personas, personas_table
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.recommend import blend, crosssell, evaluate, favourites
 from custseg.recommend.common import History, histories
 from custseg.recommend.similarity import ItemSimilarity
-from custseg.report import browser, plots
+from custseg.report import browser
 from custseg.report.figures import Figures
 from custseg.report.report import ReportInput, write_report
 from custseg.rules.baskets import Baskets, make_baskets
@@ -51,8 +54,9 @@ N_STAGES = 12
 class PipelineResult:
     run_id: str
     run_name: str
-    source: sources.Loaded
+    source: sources.Loaded  # what was loaded; its raw lines are let go after cleaning (layout kept)
     cleaning: CleaningReport
+    transactions: pd.DataFrame  # the cleaned lines every later stage worked on
     features: pd.DataFrame  # raw features, one row per customer
     segments: pd.DataFrame  # customer_id -> segment (-1 = unassigned), plus the raw features
     metrics: dict[str, float]
@@ -68,21 +72,35 @@ class PipelineResult:
     report: Path | None = None  # local report.html; only kept when run() was given output_dir
 
 
+def _memory() -> str:
+    """Resident memory now and at its peak so far: at a million customers the question after
+    "how long" is "how much", and the answer belongs next to the stage that spent it."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    try:
+        with open("/proc/self/statm") as fh:
+            now = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: the peak alone
+        return f"peak {peak:,.0f} MB"
+    return f"{now:,.0f} MB, peak {peak:,.0f} MB"
+
+
 @contextmanager
 def _stage(i: int, what: str) -> Iterator[None]:
     log.info("[%d/%d] %s ...", i, N_STAGES, what)
     t0 = time.perf_counter()
     yield
-    log.info("[%d/%d] %s done in %.1f s", i, N_STAGES, what, time.perf_counter() - t0)
+    log.info("[%d/%d] %s done in %.1f s (memory %s)", i, N_STAGES, what,
+             time.perf_counter() - t0, _memory())  # fmt: skip
 
 
 @contextmanager
-def _figures(report_cfg: dict[str, Any]) -> Iterator[Figures]:
-    figures = Figures(parallel=bool(report_cfg.get("parallel", False)))
+def _helper(resolved: dict[str, Any], given: Helper | None) -> Iterator[Helper]:
+    """The run's helper process (the caller's, if it started one early), closed with the run."""
+    helper = given or Helper(workers_for(resolved))
     try:
-        yield figures
+        yield helper
     finally:
-        figures.close()
+        helper.close()
 
 
 def _skipped_stages(tx: pd.DataFrame) -> dict[str, str]:
@@ -103,19 +121,19 @@ def run_name_for(resolved: dict[str, Any], params: dict[str, Any], tuned: bool) 
 
 
 def _tune(
-    X: np.ndarray, resolved: dict[str, Any], tracker: Tracker, figures: Figures
+    X: np.ndarray, resolved: dict[str, Any], tracker: Tracker, figures: Figures, helper: Helper
 ) -> tuning.TuningResult:
     def on_trial(t: tuning.Trial) -> None:
         tags = {"optuna.trial": t.number, "segment_sizes": t.sizes}
         tracker.child(f"trial-{t.number}", t.params, t.metrics, tags)
 
-    result = tuning.tune(X, resolved, on_trial)
+    result = tuning.tune(X, resolved, on_trial, helper if helper.enabled else None)
     table = result.table()
     tracker.table(table, "tuning_trials")
     title = f"{resolved['data']['name']} / {resolved['features']['name']} / "
     title += f"{resolved['algorithm']['name']}: {len(table)} trials"
     out = tracker.artifact_dir
-    figures.draw("pareto_front", plots.pareto_plot, table, out / "pareto_front.png", title)
+    figures.draw("pareto_front", "pareto_plot", table, out / "pareto_front.png", title)
     if resolved["tuning"].get("elbow"):
         curve = tuning.elbow(
             X, result.params, int(resolved["seed"]), resolved["metrics"], result.trials
@@ -123,7 +141,7 @@ def _tune(
         if curve is not None:
             tracker.table(curve, "elbow")
             chosen_k = result.params.get("n_clusters")
-            figures.draw("elbow", plots.elbow_plot, curve, out / "elbow.png", title, chosen_k)
+            figures.draw("elbow", "elbow_plot", curve, out / "elbow.png", title, chosen_k)
     tracker.params({"tuning.study_name": result.study_name, "tuning.sampler_used": result.sampler,
                     **{f"chosen.{k}": v for k, v in result.chosen.params.items()}})  # fmt: skip
     tracker.metrics({"tuning.chosen_trial": result.chosen.number,
@@ -209,9 +227,30 @@ def _evaluate(
     return table, info
 
 
+Evaluation = Callable[[], tuple[pd.DataFrame, dict[str, Any]]]
+
+
+def _start_evaluation(
+    tx: pd.DataFrame, feats_name: str, resolved: dict[str, Any], model: Pipeline
+) -> Evaluation:
+    """Stage 10 as a call that returns its result. It needs only the cleaned lines and the
+    model, so on a table below `recommend.evaluate.concurrent_below` lines it starts now on a
+    second thread and runs beside profiles, rules and recommendations (most of its time is
+    numpy and sparse algebra, which let the other thread run); larger tables evaluate after
+    the recommendations, so the two memory peaks never add up."""
+    limit = resolved["recommend"]["evaluate"].get("concurrent_below") or 0
+    if len(tx) >= limit:
+        return lambda: _evaluate(tx, feats_name, resolved, model)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
+    # its own frame object over the same columns: no pandas cache is shared between threads
+    job = pool.submit(_evaluate, tx.copy(deep=False), feats_name, resolved, model)
+    pool.shutdown(wait=False)
+    return job.result
+
+
 def _rules_and_recommendations(
-    tx: pd.DataFrame, segments: pd.DataFrame, feats_name: str, resolved: dict[str, Any],
-    model: Pipeline, tracker: Tracker, figures: Figures,
+    tx: pd.DataFrame, segments: pd.DataFrame, resolved: dict[str, Any],
+    evaluation: Evaluation | None, tracker: Tracker, figures: Figures,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
     rules_cfg, rec_cfg = resolved["rules"], resolved["recommend"]
     segment_of = segments["segment"]
@@ -231,7 +270,7 @@ def _rules_and_recommendations(
             title = f"{resolved['data']['name']}: strongest rules per segment vs all customers"
             names = _product_names(tx) if rules_cfg["item"] == "product_id" else None
             png = tracker.artifact_dir / "top_rules.png"
-            figures.draw("top_rules", plots.top_rules_plot, rules, png, title, names=names)
+            figures.draw("top_rules", "top_rules_plot", rules, png, title, names=names)
     if not rec_cfg["enabled"]:
         return rules, None, None
     with _stage(9, f"recommend top {rec_cfg['k']} per customer"):
@@ -241,9 +280,9 @@ def _rules_and_recommendations(
         tracker.table(final, "recommendations")
         tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
     table = None
-    if rec_cfg["evaluate"]["enabled"]:
+    if evaluation is not None:
         with _stage(10, "evaluate recommendations on a time split"):
-            table, info = _evaluate(tx, feats_name, resolved, model)
+            table, info = evaluation()
             tracker.table(table, "recommendation_evaluation")
             tracker.json(info, "evaluation_split.json")
             tracker.metrics(
@@ -288,26 +327,26 @@ def _profile(
     # the worker gets at most the points a plot shows, not a million-row matrix
     pick = np.sort(np.random.default_rng(seed).permutation(len(X))[: 20 * n_max])
     Xs, ls = X[pick], labels[pick]
-    figures.draw("scatter", plots.segment_scatter, Xs, ls, names, out / "segments_scatter.png",
+    figures.draw("scatter", "segment_scatter", Xs, ls, names, out / "segments_scatter.png",
                  f"{what}: customers by segment", n_max, seed)  # fmt: skip
-    figures.draw("biplot", plots.pca_biplot, Xs, ls, names, out / "pca_biplot.png",
+    figures.draw("biplot", "pca_biplot", Xs, ls, names, out / "pca_biplot.png",
                  f"{what}: what separates the segments")  # fmt: skip
     title = f"{what}: standardized features per segment"
-    figures.draw("boxplots", plots.feature_boxplots, Xs, ls, names, out / "feature_boxplots.png",
+    figures.draw("boxplots", "feature_boxplots", Xs, ls, names, out / "feature_boxplots.png",
                  title)  # fmt: skip
-    figures.draw("sizes", plots.size_revenue_plot, prof.summary, out / "segment_sizes.png",
+    figures.draw("sizes", "size_revenue_plot", prof.summary, out / "segment_sizes.png",
                  f"{what}: customers and revenue per segment")  # fmt: skip
-    figures.draw("silhouette", plots.silhouette_plot, Xs, ls, out / "silhouette.png",
+    figures.draw("silhouette", "silhouette_plot", Xs, ls, out / "silhouette.png",
                  f"{what}: silhouette per customer", n_max, seed)  # fmt: skip
     if prof.region_mix is not None:
-        figures.draw("region_mix", plots.mix_heatmap, prof.region_mix, out / "region_mix.png",
+        figures.draw("region_mix", "mix_heatmap", prof.region_mix, out / "region_mix.png",
                      f"{what}: region mix", "region")  # fmt: skip
     if prof.category_mix is not None:
-        figures.draw("category_mix", plots.mix_heatmap, prof.category_mix,
+        figures.draw("category_mix", "mix_heatmap", prof.category_mix,
                      out / "category_mix.png", f"{what}: category mix", "category")  # fmt: skip
     if prof.top_products is not None:
         title = f"{what}: top products per segment vs overall"
-        figures.draw("top_items", plots.top_items_plot, prof.top_products, out / "top_items.png",
+        figures.draw("top_items", "top_items_plot", prof.top_products, out / "top_items.png",
                      title)  # fmt: skip
     return prof, personas
 
@@ -389,8 +428,9 @@ class Segmentation:
 
 
 def _segment_local(
-    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures
-) -> Segmentation:
+    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures,
+    helper: Helper,
+) -> Segmentation:  # fmt: skip
     """Stages 3-5 in this process: features, scaling, optional Optuna study, final fit."""
     seed, feats_cfg = int(resolved["seed"]), resolved["features"]
     with _stage(3, f"features {feats_cfg['name']}"):
@@ -404,17 +444,21 @@ def _segment_local(
     if resolved["tuning"]["enabled"]:
         n_trials = resolved["tuning"]["n_trials"]
         with _stage(4, f"tune {params['name']} (up to {n_trials} trials)"):
-            search = _tune(X, resolved, tracker, figures)
+            search = _tune(X, resolved, tracker, figures, helper)
             params = search.params
     with _stage(5, f"segment with {get_algorithm(params).label(params)}"):
-        metrics, labels, est = tuning.evaluate(X, params, seed, resolved["metrics"])
+        # after a study, the chosen trial's own fit when this process made it
+        fitted = search.fitted if search is not None else None
+        metrics, labels, est = fitted or tuning.evaluate(X, params, seed, resolved["metrics"])
+        metrics = dict(metrics)
         model = Pipeline([("transform", transformer), ("cluster", est)])
     return Segmentation(feats, X, np.asarray(labels), metrics, model, params, search)
 
 
 def _segment_spark(
-    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures
-) -> Segmentation:
+    tx: pd.DataFrame, resolved: dict[str, Any], tracker: Tracker, figures: Figures,
+    helper: Helper,
+) -> Segmentation:  # fmt: skip
     """Stages 3-5 on Spark (features in Spark SQL, pyspark.ml clustering)."""
     if resolved["tuning"]["enabled"]:
         raise ValueError("tuning=optuna runs on the local engine only: with engine=spark use "
@@ -444,7 +488,7 @@ def _mine_spark(
 
 @dataclass(frozen=True)
 class Engine:
-    segment: Callable[[pd.DataFrame, dict[str, Any], Tracker, Figures], Segmentation]
+    segment: Callable[[pd.DataFrame, dict[str, Any], Tracker, Figures, Helper], Segmentation]
     mine: Callable[
         [pd.DataFrame, Baskets, pd.Series, dict[str, Any]], tuple[pd.DataFrame, dict[str, float]]
     ]
@@ -457,17 +501,23 @@ ENGINES: dict[str, Engine] = {
 
 
 def run(
-    cfg: DictConfig, output_dir: Path | None = None, command: str | None = None
-) -> PipelineResult:
-    """Run the configured pipeline inside one MLflow run and return what it produced."""
+    cfg: DictConfig, output_dir: Path | None = None, command: str | None = None,
+    helper: Helper | None = None,
+) -> PipelineResult:  # fmt: skip
+    """Run the configured pipeline inside one MLflow run and return what it produced.
+
+    `helper`: a helper process started before this module was imported (the CLI does, so it
+    gets ready while the imports run); by default the run starts its own (`workers`).
+    """
     seed = int(cfg.seed)
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     tuned = bool(resolved["tuning"]["enabled"])
     run_name = run_name_for(resolved, resolved["algorithm"], tuned)
     with (
+        _helper(resolved, helper) as helper,
         tracked_run(resolved["tracking"], run_name, output_dir) as tracker,
-        _figures(resolved["report"]) as figures,
     ):
+        figures = Figures(helper)
         tracker.params(resolved)
         tracker.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracker.tags({"data": cfg.data.name, "features": cfg.features.name,
@@ -482,6 +532,8 @@ def run(
             loaded = sources.load(resolved["data"], seed)
         with _stage(2, "clean"):
             tx, report = clean(loaded.transactions, resolved["clean"])
+            # the raw lines are not needed again (10M of them are 1.2 GB): keep their layout
+            loaded = replace(loaded, transactions=loaded.transactions.iloc[:0])
         tracker.metrics(report.as_metrics())
         tracker.json(report.__dict__, "cleaning.json")
         skipped = _skipped_stages(tx)
@@ -490,7 +542,7 @@ def run(
         if skipped:
             tracker.tags({f"skipped.{k}": v for k, v in skipped.items()})
 
-        seg = engine.segment(tx, resolved, tracker, figures)
+        seg = engine.segment(tx, resolved, tracker, figures, helper)
         feats, X, labels, metrics, model, params = (
             seg.features, seg.X, seg.labels, seg.metrics, seg.model, seg.params
         )  # fmt: skip
@@ -510,16 +562,22 @@ def run(
             tracker.table(segments, "segments")
         log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
         result = PipelineResult(
-            tracker.run_id, run_name, loaded, report, feats, segments, metrics, model, params,
-            "", search,
+            tracker.run_id, run_name, loaded, report, tx, feats, segments, metrics, model,
+            params, "", search,
         )  # fmt: skip
+        rules_on = resolved["rules"]["enabled"] and "rules" not in skipped
+        rec = resolved["recommend"]
+        evaluation = None
+        if rules_on and rec["enabled"] and rec["evaluate"]["enabled"]:
+            evaluation = _start_evaluation(tx, cfg.features.name, resolved, model)
         with _stage(7, "profile segments and name personas"):
             result.profiles, result.personas = _profile(tx, segments, X, resolved, tracker, figures)
-        if resolved["rules"]["enabled"] and "rules" not in skipped:
+        if rules_on:
             result.rules, result.recommendations, result.evaluation = _rules_and_recommendations(
-                tx, segments, cfg.features.name, resolved, model, tracker, figures
+                tx, segments, resolved, evaluation, tracker, figures
             )
         with _stage(11, "finish the figures and write the report"):
+            tracker.prepare_model()  # runs while this thread waits for the figures
             drawn = figures.collect()
             for path in drawn.values():
                 tracker.file(path)

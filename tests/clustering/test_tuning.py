@@ -218,6 +218,7 @@ def test_study_name_tells_the_sampler_that_runs_apart():
     # auto falling back to TPE is the TPE study; more trials or another wait continue it
     assert study_name(_resolved("tuning.n_trials=8")) == tpe
     assert study_name(_resolved("tuning.n_trials=50", "tuning.wait_timeout=5")) == auto
+    assert study_name(_resolved("tuning.n_jobs=1")) == auto  # how many at once changes nothing
 
 
 def test_a_worker_waits_for_another_workers_running_trial_then_chooses_from_all(tmp_path):
@@ -283,3 +284,56 @@ def test_search_space_is_capped_at_the_number_of_customers(tmp_path):
     assert ks == {2, 3, 4, 5}
     with pytest.raises(ClusteringError, match=r"n_clusters: low=2 .* only 2 customers"):
         tuning.tune(X[:2], resolved)
+
+
+def test_n_jobs_auto_runs_a_grid_on_every_core_and_a_sampler_alone():
+    cores = os.cpu_count() or 1
+    assert tuning.resolve_n_jobs({"n_jobs": "auto"}, "grid") == cores
+    assert tuning.resolve_n_jobs({"n_jobs": "auto"}, "tpe") == 1  # next point needs the last
+    assert tuning.resolve_n_jobs({"n_jobs": 3}, "tpe") == 3
+    for bad in (0, -1, "two", 1.5, True):
+        with pytest.raises(ValueError, match="tuning.n_jobs"):
+            tuning.resolve_n_jobs({"n_jobs": bad}, "grid")
+
+
+def test_trials_are_the_same_alone_in_threads_and_in_a_helper_process(tmp_path):
+    """Where a grid trial is fitted (this process, two threads, or the helper process) changes
+    no number: every trial's metrics, the choice, and the kept fit of the chosen trial."""
+    from sklearn.datasets import make_blobs
+
+    from custseg.helper import Helper
+
+    X, _ = make_blobs(400, 3, centers=4, cluster_std=1.5, random_state=2)
+
+    def tuned(name: str, n_jobs: int, helper: Helper | None) -> tuning.TuningResult:
+        resolved = _resolved(f"tuning.storage=sqlite:///{tmp_path / name}.db",
+                             f"tuning.n_jobs={n_jobs}")  # fmt: skip
+        return tuning.tune(X, resolved, helper=helper)
+
+    helper = Helper(1)
+    try:
+        with threadpool_limits(1):  # one core per fit everywhere, as the threads and helper run
+            alone = tuned("alone", 1, None)
+        threads, remote = tuned("threads", 2, None), tuned("helper", 2, helper)
+    finally:
+        helper.close()
+
+    def by_k(r: tuning.TuningResult) -> dict[int, dict[str, float]]:
+        return {t.params["n_clusters"]: t.metrics for t in r.trials}
+
+    assert len(by_k(alone)) == 9
+    assert by_k(threads) == by_k(alone) and by_k(remote) == by_k(alone)
+    assert threads.chosen.params == remote.chosen.params == alone.chosen.params
+    for r in (alone, threads, remote):  # the final model is the chosen trial's own fit
+        metrics, labels, est = r.fitted
+        assert metrics == r.chosen.metrics
+        assert (est.predict(X) == labels).all() and labels.max() + 1 == r.params["n_clusters"]
+
+
+def test_no_fit_is_kept_for_large_data(tmp_path, monkeypatch):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(300, centers=3, random_state=0)
+    monkeypatch.setattr(tuning, "KEEP_FITS_UP_TO", 299)
+    result = tuning.tune(X, _resolved(f"tuning.storage=sqlite:///{tmp_path / 'o.db'}"))
+    assert result.fitted is None and len(result.trials) == 9

@@ -94,3 +94,19 @@ def test_an_empty_source_is_skipped(mode):
         "c1": [1, 2, 3],
         "c2": [1, 2, 3],
     }
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_text_columns_are_categoricals_of_the_same_values_whatever_the_input(mode):
+    """Recommenders hand over categoricals (a string per distinct value, not per row); blending
+    them or the same frames as plain text gives one answer, with sorted used categories."""
+    weights = {"cs": 2.0, "fav": 1.0, "pop": 1.0}
+    plain = blend(FRAMES, ["cs", "fav", "pop"], weights, k=2, mode=mode)
+    coded = {n: f.astype({c: "category" for c in ("customer_id", "item", "source", "reason")})
+             for n, f in FRAMES.items()}  # fmt: skip
+    pd.testing.assert_frame_equal(blend(coded, ["cs", "fav", "pop"], weights, k=2, mode=mode),
+                                  plain)  # fmt: skip
+    for col in ("customer_id", "item", "source", "reason"):
+        cats = plain[col].cat.categories
+        assert cats.is_monotonic_increasing and set(cats) == set(plain[col])
+    assert plain["reason"].astype("str").str.contains(":").all()

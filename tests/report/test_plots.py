@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from custseg.report import plots
+from custseg.report import colors, plots
 from tests.report.conftest import (
     FEATURES,
     fake_mix,
@@ -42,12 +42,27 @@ def assert_png(path: Path) -> None:
 
 
 def test_segment_colors_fixed_per_label() -> None:
-    a = plots.segment_colors(["2", "0", "-1", "5"])
-    b = plots.segment_colors(np.array([5, 2, 7]))
+    a = colors.segment_colors(["2", "0", "-1", "5"])
+    b = colors.segment_colors(np.array([5, 2, 7]))
     assert a["2"] == b["2"] and a["5"] == b["5"]
-    assert a["-1"] == plots.UNASSIGNED_COLOR
+    assert a["-1"] == colors.UNASSIGNED_COLOR
     assert len({a["0"], a["2"], a["5"], b["7"]}) == 4
     assert list(a) == ["0", "2", "5", "-1"]  # numeric order, unassigned last
+
+
+def test_palette_is_matplotlibs_tab10_and_tab20b() -> None:
+    """The report's palette is written out (no matplotlib in the main process): it must stay
+    the colormaps the figures were designed with."""
+    import matplotlib
+
+    def hexes(name: str) -> tuple[str, ...]:
+        return tuple(matplotlib.colors.to_hex(c) for c in matplotlib.colormaps[name].colors)
+
+    assert hexes("tab10") == colors.TAB10
+    assert hexes("tab20b") == colors.TAB20B
+    got = colors.segment_colors(range(12))
+    assert got["7"] == colors.SEVENTH and got["3"] == hexes("tab10")[3]
+    assert got["11"] == hexes("tab20b")[1]
 
 
 @pytest.mark.parametrize("max_points", [1000, 10_000])

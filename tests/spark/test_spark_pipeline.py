@@ -25,7 +25,6 @@ from omegaconf import OmegaConf
 from sklearn.metrics import adjusted_rand_score
 
 from custseg.clustering import tuning
-from custseg.data.clean import clean
 from custseg.features import FeatureError
 from custseg.pipeline import PipelineResult, run
 from custseg.rules.baskets import make_baskets
@@ -79,9 +78,7 @@ def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Runs:
         results[engine] = run(cfg, tmp / engine)
         seconds[engine] = time.perf_counter() - t0
     print(f"\nwhole demo run: spark {seconds['spark']:.1f} s, local {seconds['local']:.1f} s")
-    clean_cfg = OmegaConf.to_container(make_cfg(*DATA).clean)
-    tx, _ = clean(results["local"].source.transactions, clean_cfg)
-    return Runs(uri, results["local"], results["spark"], seconds, tx)
+    return Runs(uri, results["local"], results["spark"], seconds, results["local"].transactions)
 
 
 def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> set[str]:

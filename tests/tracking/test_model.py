@@ -57,7 +57,7 @@ def registered(tmp_path_factory):
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     result = run(make_cfg(f"tracking.uri={uri}", "+experiment=demo_basket",
                           f"tracking.register_as={NAME}", "report=none"), tmp / "out")  # fmt: skip
-    tx = result.source.transactions
+    tx = result.transactions
     some = tx["customer_id"].dropna().astype(str).drop_duplicates().head(25)
     payload = to_model_input(tx[tx["customer_id"].astype(str).isin(some)])
     mlflow.set_tracking_uri(uri)
@@ -72,7 +72,7 @@ def test_run_registers_a_model_that_scores_transactions(registered):
     truth = result.segments["segment"].loc[expected["customer_id"]].to_numpy()
     assert (expected["segment"].to_numpy() == truth).all()  # same segments as the training run
     assert expected["persona"].str.len().gt(0).all()
-    tx = result.source.transactions.astype({"customer_id": str, "product_id": str})
+    tx = result.transactions.astype({"customer_id": str, "product_id": str})
     for row in expected.itertuples():
         items = json.loads(row.recommendations)
         assert 0 < len(items) <= 10 and len(json.loads(row.sources)) == len(items)
@@ -121,7 +121,7 @@ def test_served_predictions_equal_in_process_predictions(registered):
 
 def test_score_command_scores_a_file_and_logs_a_run(registered):
     tmp, result = registered["tmp"], registered["result"]
-    tx = result.source.transactions
+    tx = result.transactions
     path = tmp / "next_month.csv"
     tx.head(3000).to_csv(path, index=False)
     proc = subprocess.run(

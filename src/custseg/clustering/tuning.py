@@ -16,10 +16,13 @@ import itertools
 import json
 import logging
 import math
+import os
+import queue
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,10 +32,12 @@ import optuna
 import pandas as pd
 import sqlalchemy
 from optuna.trial import FrozenTrial, TrialState
+from threadpoolctl import threadpool_limits
 
 from custseg.atomic import sqlite_init_lock
 from custseg.clustering.algorithms import UNASSIGNED, ClusteringError, fit_labels, get_algorithm
 from custseg.clustering.metrics import segmentation_metrics
+from custseg.helper import Helper
 
 log = logging.getLogger(__name__)
 WORST = (-1.0, 1e6)  # objective values of a degenerate trial (one segment or no segment)
@@ -40,6 +45,7 @@ LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)  # trials t
 SQLITE_TIMEOUT = 120  # seconds a SQLite writer waits for the lock (the driver's default is 5)
 POLL = 0.5  # seconds between looks at the study while other workers finish their trials
 PROGRESS_EVERY = 10.0  # seconds between progress lines while waiting
+KEEP_FITS_UP_TO = 20_000  # customers: below this every trial's fit is kept for the final model
 
 SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
@@ -69,6 +75,9 @@ class TuningResult:
     new_trials: int = 0  # complete trials this process evaluated (other workers ran the rest)
     notes: list[str] = field(default_factory=list)
     sampler: str = ""  # the sampler that ran: grid (auto on a small discrete space), tpe, ...
+    # the chosen trial's (metrics, labels, estimator) when this process fitted it and the data
+    # is small: the final fit is then that fit, not a second identical one
+    fitted: tuple[dict[str, float], np.ndarray, Any] | None = None
 
     def table(self) -> pd.DataFrame:
         rows = [
@@ -114,6 +123,19 @@ def resolve_sampler(tuning: Mapping[str, Any], space: Mapping[str, Any]) -> str:
     return "grid" if grid(space, int(tuning["n_trials"])) is not None else "tpe"
 
 
+def resolve_n_jobs(tuning: Mapping[str, Any], kind: str) -> int:
+    """Trials this process evaluates at once. `auto`: every core for a grid, whose points are
+    fixed in advance (so any number of threads finds the same trials); 1 for a sampler, whose
+    next point depends on which trials have finished (threads would make the study differ
+    from run to run)."""
+    value = tuning.get("n_jobs", "auto")
+    if value == "auto":
+        return max(1, os.cpu_count() or 1) if kind == "grid" else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"tuning.n_jobs: {value!r} is not auto or a whole number >= 1")
+    return value
+
+
 def study_name(resolved: Mapping[str, Any]) -> str:
     """Readable prefix plus a hash of everything that changes what a trial computes.
 
@@ -122,7 +144,7 @@ def study_name(resolved: Mapping[str, Any]) -> str:
     """
     space = resolved["algorithm"].get("search_space") or {}
     tuning = {k: v for k, v in resolved["tuning"].items()
-              if k not in {"n_trials", "storage", "wait_timeout"}}  # fmt: skip
+              if k not in {"n_trials", "storage", "wait_timeout", "n_jobs"}}  # fmt: skip
     if "sampler" in tuning:
         tuning["sampler"] = resolve_sampler(resolved["tuning"], space)
     key = {k: resolved[k] for k in ("data", "clean", "features", "algorithm", "seed", "metrics")}
@@ -395,12 +417,15 @@ def tune(
     X: np.ndarray,
     resolved: Mapping[str, Any],
     on_trial: Callable[[Trial], None] | None = None,
+    helper: Helper | None = None,
 ) -> TuningResult:
     """Run (or continue, or help other workers finish) the study until it holds its target of
     complete trials and none running, then choose from all of them.
 
     The target is `tuning.n_trials`, or the number of grid points when `sampler: auto` picks the
     grid (every point once: fewer trials, no duplicates, the same points in any run order).
+    With several trials at a time (`tuning.n_jobs`), a `helper` process fits some of them, so
+    their numerical work runs beside this process's instead of taking turns with it.
     """
     resolved = _space_within_data(resolved, len(X))
     tuning, algo_cfg = resolved["tuning"], dict(resolved["algorithm"])
@@ -434,8 +459,12 @@ def tune(
         load_if_exists=True,
     )  # fmt: skip
     done = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    log.info("Study %s (%s): %d of %d trials complete", name, kind, len(done), target)
+    n_jobs = resolve_n_jobs(tuning, kind)
+    slots = _Slots(n_jobs, helper)
+    at_once = f", {n_jobs} at a time ({slots})" if len(done) < target and n_jobs > 1 else ""
+    log.info("Study %s (%s): %d of %d trials complete%s", name, kind, len(done), target, at_once)
     mine: set[int] = set()
+    fits: dict[str, tuple[dict[str, float], np.ndarray, Any]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
         params = suggest(trial, space)  # first: a trial without params would empty TPE's space
@@ -444,12 +473,16 @@ def tune(
             study.stop()
             raise optuna.TrialPruned(f"the study already has its {target} trials")
         mine.add(trial.number)
-        for old in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if old.params == params:  # same point again: reuse instead of refitting
+        # a sampler may propose a point again: reuse its result (a grid's points are unique)
+        seen = [] if points else study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        for old in seen:
+            if old.params == params:
                 metrics, sizes = old.user_attrs["metrics"], old.user_attrs["sizes"]
                 break
         else:
-            metrics, labels, _ = evaluate(X, {**algo_cfg, **params}, seed, metrics_cfg)
+            metrics, labels, est = slots.fit(X, {**algo_cfg, **params}, seed, metrics_cfg)
+            if len(X) <= KEEP_FITS_UP_TO:
+                fits[_key(params)] = (dict(metrics), labels, est)
             sizes = segment_sizes(labels)
         trial.set_user_attr("metrics", metrics)
         trial.set_user_attr("sizes", sizes)
@@ -468,7 +501,7 @@ def tune(
         # stop as soon as complete + running + queued trials make the target, so no worker
         # starts a trial that others already cover (the objective's check closes the race)
         full = optuna.study.MaxTrialsCallback(target, states=LIVE)
-        study.optimize(objective, n_trials=n, callbacks=[full])
+        study.optimize(objective, n_trials=n, callbacks=[full], n_jobs=n_jobs)
 
     _fill(study, storage, target, points, work, float(tuning.get("wait_timeout", 3600)))
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
@@ -482,7 +515,58 @@ def tune(
     log.info("Chose trial %d of %d: %s", chosen.number, len(trials), chosen.params)
     params = {**algo_cfg, **chosen.params}
     new = sum(t.number in mine for t in complete)
-    return TuningResult(name, trials, chosen, params, new, notes + select_notes, kind)
+    return TuningResult(name, trials, chosen, params, new, notes + select_notes, kind,
+                        fits.get(_key(chosen.params)))  # fmt: skip
+
+
+def evaluate_single_threaded(
+    X: np.ndarray, algo_cfg: Mapping[str, Any], seed: int, metrics_cfg: Mapping[str, Any]
+) -> tuple[dict[str, float], np.ndarray, Any]:
+    """`evaluate` on one core (BLAS and OpenMP threads of the calling thread limited to one):
+    trials fitted side by side, here or in a helper, neither fight over cores nor differ in the
+    last digits with the thread count (k-means' inertia sums in a thread-dependent order)."""
+    with threadpool_limits(limits=1):
+        return evaluate(X, algo_cfg, seed, metrics_cfg)
+
+
+class _Slots:
+    """Where the trials running at once are fitted: in this process, or in a helper process
+    (at most one trial per helper worker, the rest here). Side by side, each trial gets one
+    core (BLAS and OpenMP limited to one thread where it runs), so its numbers do not depend
+    on where it ran."""
+
+    def __init__(self, n_jobs: int, helper: Helper | None) -> None:
+        self.single = n_jobs > 1
+        workers = helper.workers if helper is not None and helper.enabled else 0
+        self.remote = min(workers, n_jobs - 1) if n_jobs > 1 else 0
+        self._free: queue.SimpleQueue[Helper | None] = queue.SimpleQueue()
+        for _ in range(n_jobs - self.remote):
+            self._free.put(None)
+        for _ in range(self.remote):
+            self._free.put(helper)
+
+    def __str__(self) -> str:
+        return f"{self.remote} in a helper process" if self.remote else "threads"
+
+    def fit(
+        self, X: np.ndarray, algo_cfg: Mapping[str, Any], seed: int, metrics_cfg: Mapping[str, Any]
+    ) -> tuple[dict[str, float], np.ndarray, Any]:
+        where = self._free.get()
+        try:
+            if where is not None:
+                job = where.submit(evaluate_single_threaded, X, algo_cfg, seed, metrics_cfg)
+                try:
+                    return job.result()
+                except BrokenProcessPool:  # the helper died: fit here instead
+                    log.warning("the helper process stopped; fitting this trial here")
+            fit = evaluate_single_threaded if self.single else evaluate
+            return fit(X, algo_cfg, seed, metrics_cfg)
+        finally:
+            self._free.put(where)
+
+
+def _key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
 
 
 def elbow(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
@@ -24,7 +23,6 @@ from custseg.clustering import tuning
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
-from custseg.report.plots import _save, segment_colors
 
 
 @dataclass
@@ -167,6 +165,11 @@ def _name(label: object) -> str:
 def migration_plot(result: DriftResult, path: Path, title: str) -> Path:
     """Left: where each period-A segment's customers went (row shares, with counts); the
     diagonal is who stayed. Right: segment sizes in A and B side by side (all customers)."""
+    import matplotlib.pyplot as plt  # here, not at import: the pipeline draws in a worker
+
+    from custseg.report.colors import segment_colors
+    from custseg.report.plots import _save
+
     counts = result.migration
     rows = counts.to_numpy().astype(float)
     totals = rows.sum(axis=1, keepdims=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from custseg.recommend.common import (
     empty_recs,
@@ -39,12 +40,14 @@ class _Stacked:
     customers: pd.Index
     items: pd.Index
     reason: np.ndarray  # each row's code into `reasons`
-    reasons: pd.api.extensions.ExtensionArray  # the distinct reasons of all sources
+    reasons: pd.Index  # the distinct reasons of each source, source after source
 
     @classmethod
     def of(cls, frames: list[pd.DataFrame]) -> _Stacked:
-        def col(name: str) -> pd.Series:
-            return pd.concat([f[name].astype("str") for f in frames], ignore_index=True)
+        def col(name: str) -> pd.Categorical:
+            # categoricals (what recommenders return) are joined on their codes: no strings
+            parts = [_categorical(f[name]) for f in frames]
+            return union_categoricals(parts, sort_categories=True, ignore_order=True)
 
         cust, customers = labels_of(col("customer_id"))
         item, items = labels_of(col("item"))
@@ -54,11 +57,11 @@ class _Stacked:
         # reasons repeat a lot: number them per source (no copy of millions of strings)
         codes, texts, offset = [], [], 0
         for f in frames:
-            c, u = pd.factorize(f["reason"].astype("str"), use_na_sentinel=False)
+            c, u = pd.factorize(_categorical(f["reason"]), use_na_sentinel=False)
             codes.append(c + offset)
             texts.append(np.asarray(u, dtype=object))
             offset += len(u)
-        reasons = pd.array(np.concatenate(texts), dtype="str")  # one chunk: fast to take from
+        reasons = pd.Index(np.concatenate(texts), dtype="str")
         bounds = np.r_[0, np.cumsum(sizes)]
         return cls(cust, item, score, prio, bounds, customers, items, np.concatenate(codes),
                    reasons)  # fmt: skip
@@ -69,6 +72,13 @@ class _Stacked:
     def key(self, rows: np.ndarray | slice) -> np.ndarray:
         """customer x item as one int64 per row."""
         return self.cust[rows] * max(len(self.items), 1) + self.item[rows]
+
+
+def _categorical(s: pd.Series) -> pd.Categorical:
+    """A text column as a categorical of str (recommenders' columns already are)."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(s.cat.categories):
+        return s.array  # type: ignore[return-value]
+    return pd.Categorical(s.astype("str"))
 
 
 BlendMode = Callable[[_Stacked, list[str], list[float], int], pd.DataFrame]
@@ -85,7 +95,7 @@ def _frame(
             "item": str_take(st.items, st.item[rows]),
             "score": score,
             "source": str_take(sources, source),
-            "reason": st.reasons.take(st.reason[rows]),
+            "reason": str_take(st.reasons, st.reason[rows]),
             "rank": rank_within(st.cust[rows]) + 1,
         }
     )

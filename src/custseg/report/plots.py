@@ -15,9 +15,14 @@ import pandas as pd  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.metrics import silhouette_samples  # noqa: E402
 
 from custseg.atomic import atomic_path  # noqa: E402
+from custseg.clustering.metrics import silhouette_values  # noqa: E402
+from custseg.report.colors import (  # noqa: E402
+    label_key,
+    segment_colors,
+    sorted_labels,
+)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -139,46 +144,7 @@ def top_rules_plot(
 # Every figure below colours a segment the same way (segment_colors), so a reader can follow one
 # segment from the scatter to the boxplots to the heatmaps without re-reading legends.
 
-UNASSIGNED_COLOR = "#c8c8c8"
-_OTHER_COLOR = "#4d4d4d"
-_SEVENTH = "#393b79"  # replaces tab10's grey, which reads as "unassigned"
 _HALO = [patheffects.withStroke(linewidth=3, foreground="white")]  # text readable over points
-
-
-def _label_key(label: object) -> tuple[int, int | str]:
-    """Sort segments numerically ("10" after "9"), unassigned "-1" last, non-numbers after."""
-    try:
-        value = int(str(label))
-    except ValueError:
-        return (2, str(label))
-    return (1, value) if value < 0 else (0, value)
-
-
-def _sorted_labels(labels: object) -> list[str]:
-    return sorted({str(x) for x in np.asarray(labels).ravel()}, key=_label_key)
-
-
-def segment_colors(labels: object) -> dict[str, str]:
-    """One colour per segment label, fixed by the label's value (not its position), so the same
-    segment has the same colour in every figure: tab10 for 0-9 (its grey swapped for navy, so
-    segment 7 never looks unassigned), tab20b beyond, light grey for -1."""
-    tab10 = list(plt.get_cmap("tab10").colors)
-    tab10[7] = matplotlib.colors.to_rgb(_SEVENTH)
-    tab20b = plt.get_cmap("tab20b").colors
-    out: dict[str, str] = {}
-    for label in _sorted_labels(labels):
-        try:
-            value = int(label)
-        except ValueError:
-            out[label] = _OTHER_COLOR
-            continue
-        if value < 0:
-            out[label] = UNASSIGNED_COLOR
-        elif value < 10:
-            out[label] = matplotlib.colors.to_hex(tab10[value])
-        else:
-            out[label] = matplotlib.colors.to_hex(tab20b[(value - 10) % 20])
-    return out
 
 
 def _segment_name(label: str) -> str:
@@ -197,7 +163,7 @@ def _subsample(
     if not stratified:
         return np.sort(rng.choice(n, size=max_points, replace=False))
     picked = []
-    for label in _sorted_labels(labels):
+    for label in sorted_labels(labels):
         idx = np.flatnonzero(labels == label)
         take = min(len(idx), max(2, int(max_points * len(idx) / n)))
         picked.append(rng.choice(idx, size=take, replace=False))
@@ -229,7 +195,7 @@ def _scatter_segments(
     ax: plt.Axes, P: np.ndarray, labels: np.ndarray, idx: np.ndarray, colors: dict[str, str]
 ) -> None:
     """Sampled points per segment (unassigned underneath), legend counts from the full data."""
-    order = sorted(colors, key=lambda s: (_label_key(s)[0] != 1, _label_key(s)))
+    order = sorted(colors, key=lambda s: (label_key(s)[0] != 1, label_key(s)))
     for label in order:
         mask = labels[idx] == label
         total = int((labels == label).sum())
@@ -352,7 +318,7 @@ def top_items_plot(
     bar next to a short grey one = the segment's signature product."""
     df = top_products[top_products["segment"].astype(str) != "all"].copy()
     df["segment"] = df["segment"].astype(str)
-    segments = _sorted_labels(df["segment"])
+    segments = sorted_labels(df["segment"])
     colors = segment_colors(segments)
     n = max(len(segments), 1)
     cols = min(n, 2)
@@ -391,7 +357,7 @@ def _segment_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The per-segment rows of a summary/mix table (drop "all"), in label order."""
     frame = frame.copy()
     frame.index = frame.index.astype(str)
-    keep = [s for s in _sorted_labels(frame.index) if s != "all"]
+    keep = [s for s in sorted_labels(frame.index) if s != "all"]
     return frame.loc[keep]
 
 
@@ -430,7 +396,7 @@ def mix_heatmap(mix: pd.DataFrame, path: Path, title: str, what: str, top: int =
     mix.index = mix.index.astype(str)
     overall = mix.loc["all"] if "all" in mix.index else mix.mean(axis=0)
     cols = overall.astype(float).sort_values(ascending=False).index[:top]
-    order = [s for s in _sorted_labels(mix.index) if s != "all"]
+    order = [s for s in sorted_labels(mix.index) if s != "all"]
     order += ["all"] if "all" in mix.index else []
     grid = mix.loc[order, cols].astype(float).T * 100  # what x segment
     colors = segment_colors([s for s in order if s != "all"])
@@ -479,7 +445,7 @@ def silhouette_plot(
                 transform=ax.transAxes)  # fmt: skip
         ax.set_title(f"{title}{note}")
         return _save(fig, path)
-    values = silhouette_samples(Xs, ls)
+    values = silhouette_values(Xs, ls)
     avg = float(values.mean())
     gap = max(10, len(ls) // 100)
     y0 = gap

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from custseg.atomic import atomic_dir
-from custseg.report.plots import segment_colors
+from custseg.report.colors import segment_colors
 
 log = logging.getLogger(__name__)
 
