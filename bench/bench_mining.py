@@ -9,6 +9,9 @@ Invoice baskets of StockCode (product_id) from the cleaned Online Retail lines, 
                  low_memory=False (why the engine does not use it)
   dense-apriori  the classic notebook: pd.crosstab(invoice, StockCode) > 0, a DENSE boolean
                  frame, then mlxtend apriori with default settings
+  spark          the engine=spark miner (custseg.spark.mining: pyspark.ml FP-growth) on local[2];
+                 "prep" starts the session and builds and caches the baskets in Spark; the
+                 memory columns are the Python driver's only (the JVM is not counted)
 
 Every measurement runs in a fresh Python process that starts from the same cleaned lines
 (a parquet file written once, by another process): "prep" builds that method's input
@@ -39,7 +42,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("fim", "fpgrowth", "apriori", "apriori-sparse-default", "dense-apriori")
+METHODS = ("fim", "fpgrowth", "apriori", "apriori-sparse-default", "dense-apriori", "spark")
 
 
 def _current_rss_mb() -> float:
@@ -86,6 +89,15 @@ def child(method: str, support: float, lines_path: str) -> None:
             frame = pd.DataFrame.sparse.from_spmatrix(b.matrix)
             t1 = time.perf_counter()
             sets = apriori(frame, min_support=support)
+        elif method == "spark":
+            from custseg.spark.mining import itemsets_from_baskets, spark_baskets
+            from custseg.spark.session import get_session
+
+            sdf = get_session("local[2]").createDataFrame(lines[["invoice_id", "product_id"]])
+            baskets = spark_baskets(sdf).cache()
+            n = baskets.count()
+            t1 = time.perf_counter()
+            sets = itemsets_from_baskets(baskets, n, support)
         else:
             b = make_baskets(lines)
             t1 = time.perf_counter()

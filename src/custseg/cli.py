@@ -154,11 +154,11 @@ def _precheck(argv: Sequence[str]) -> None:
 
 
 def _main(cfg: DictConfig) -> None:
-    from custseg.helper import Helper, workers_for
+    from custseg.startup import HeadStart
 
-    # the helper process (a new interpreter importing matplotlib and scikit-learn, 1.5-2 s)
-    # starts first, so it gets ready on the other core while this process imports the pipeline
-    helper = Helper(workers_for(cfg))
+    # the helper process and the data load start first: they progress (on the other core, and
+    # in pyarrow without the interpreter lock) while this process imports the pipeline
+    head_start = HeadStart(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
 
     from custseg.data.schema import SchemaError
     from custseg.features import FeatureError
@@ -170,7 +170,7 @@ def _main(cfg: DictConfig) -> None:
     out = Path(hc.runtime.output_dir)
     try:
         command = " ".join(["python -m custseg", *map(shlex.quote, hc.overrides.task)])
-        result = run(cfg, out / "artifacts", command, helper)
+        result = run(cfg, out / "artifacts", command, head_start)
     except (SchemaError, FeatureError, ValueError) as exc:
         _input_error(exc)
         if hc.mode == RunMode.MULTIRUN:

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-PRELOAD = ["custseg.report.plots", "custseg.clustering.tuning"]  # what the jobs import
+PRELOAD = ["custseg.report.plots", "custseg.clustering.fit"]  # what the jobs import
 
 
 def _ready() -> None:

@@ -43,6 +43,7 @@ from custseg.report.figures import Figures
 from custseg.report.report import ReportInput, write_report
 from custseg.rules.baskets import Baskets, make_baskets
 from custseg.rules.mining import mine
+from custseg.startup import HeadStart
 from custseg.tracking.logging import Tracker, tracked_run
 from custseg.tracking.model import bundle_from_run, input_example
 
@@ -227,7 +228,12 @@ def _evaluate(
     return table, info
 
 
-Evaluation = Callable[[], tuple[pd.DataFrame, dict[str, Any]]]
+@dataclass(frozen=True)
+class Evaluation:
+    """Stage 10, started: `result()` waits for (or runs) it; `beside` says it ran on a thread."""
+
+    result: Callable[[], tuple[pd.DataFrame, dict[str, Any]]]
+    beside: bool
 
 
 def _start_evaluation(
@@ -240,12 +246,12 @@ def _start_evaluation(
     the recommendations, so the two memory peaks never add up."""
     limit = resolved["recommend"]["evaluate"].get("concurrent_below") or 0
     if len(tx) >= limit:
-        return lambda: _evaluate(tx, feats_name, resolved, model)
+        return Evaluation(lambda: _evaluate(tx, feats_name, resolved, model), beside=False)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
     # its own frame object over the same columns: no pandas cache is shared between threads
     job = pool.submit(_evaluate, tx.copy(deep=False), feats_name, resolved, model)
     pool.shutdown(wait=False)
-    return job.result
+    return Evaluation(job.result, beside=True)
 
 
 def _rules_and_recommendations(
@@ -281,8 +287,9 @@ def _rules_and_recommendations(
         tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
     table = None
     if evaluation is not None:
-        with _stage(10, "evaluate recommendations on a time split"):
-            table, info = evaluation()
+        beside = " (ran beside stages 7-9)" if evaluation.beside else ""
+        with _stage(10, f"evaluate recommendations on a time split{beside}"):
+            table, info = evaluation.result()
             tracker.table(table, "recommendation_evaluation")
             tracker.json(info, "evaluation_split.json")
             tracker.metrics(
@@ -502,19 +509,20 @@ ENGINES: dict[str, Engine] = {
 
 def run(
     cfg: DictConfig, output_dir: Path | None = None, command: str | None = None,
-    helper: Helper | None = None,
+    head_start: HeadStart | None = None,
 ) -> PipelineResult:  # fmt: skip
     """Run the configured pipeline inside one MLflow run and return what it produced.
 
-    `helper`: a helper process started before this module was imported (the CLI does, so it
-    gets ready while the imports run); by default the run starts its own (`workers`).
+    `head_start`: the helper process and the data load, started before this module was
+    imported (the CLI does: they progress while the imports run); by default the run starts
+    its own helper (`workers`) and loads at stage 1.
     """
     seed = int(cfg.seed)
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     tuned = bool(resolved["tuning"]["enabled"])
     run_name = run_name_for(resolved, resolved["algorithm"], tuned)
     with (
-        _helper(resolved, helper) as helper,
+        _helper(resolved, head_start.helper if head_start else None) as helper,
         tracked_run(resolved["tracking"], run_name, output_dir) as tracker,
     ):
         figures = Figures(helper)
@@ -528,8 +536,8 @@ def run(
             raise ValueError(f"engine.name: {resolved['engine']['name']!r} is not one of "
                              f"{sorted(ENGINES)}")  # fmt: skip
 
-        with _stage(1, f"load {cfg.data.name}"):
-            loaded = sources.load(resolved["data"], seed)
+        with _stage(1, f"load {cfg.data.name}" + (" (read during start-up)" if head_start else "")):
+            loaded = head_start.loaded() if head_start else sources.load(resolved["data"], seed)
         with _stage(2, "clean"):
             tx, report = clean(loaded.transactions, resolved["clean"])
             # the raw lines are not needed again (10M of them are 1.2 GB): keep their layout

@@ -32,11 +32,10 @@ import optuna
 import pandas as pd
 import sqlalchemy
 from optuna.trial import FrozenTrial, TrialState
-from threadpoolctl import threadpool_limits
 
 from custseg.atomic import sqlite_init_lock
-from custseg.clustering.algorithms import UNASSIGNED, ClusteringError, fit_labels, get_algorithm
-from custseg.clustering.metrics import segmentation_metrics
+from custseg.clustering.algorithms import UNASSIGNED, ClusteringError
+from custseg.clustering.fit import evaluate, evaluate_single_threaded
 from custseg.helper import Helper
 
 log = logging.getLogger(__name__)
@@ -175,24 +174,6 @@ def suggest(trial: optuna.Trial, space: Mapping[str, Mapping[str, Any]]) -> dict
                 f"algorithm.search_space.{name}.type: {kind!r} is not int|float|categorical"
             )
     return out
-
-
-def evaluate(
-    X: np.ndarray, algo_cfg: Mapping[str, Any], seed: int, metrics_cfg: Mapping[str, Any]
-) -> tuple[dict[str, float], np.ndarray, Any]:
-    """Fit one configuration; return its metrics, labels and the fitted estimator."""
-    algo = get_algorithm(algo_cfg)
-    est = algo.build(algo_cfg, seed)
-    labels = fit_labels(est, X)
-    metrics = segmentation_metrics(
-        X,
-        labels,
-        max_exact=int(metrics_cfg["silhouette_max_exact"]),
-        sample_size=int(metrics_cfg["silhouette_sample_size"]),
-        seed=seed,
-    )
-    metrics |= algo.metrics(est, X)
-    return metrics, labels, est
 
 
 def segment_sizes(labels: np.ndarray) -> list[int]:
@@ -517,16 +498,6 @@ def tune(
     new = sum(t.number in mine for t in complete)
     return TuningResult(name, trials, chosen, params, new, notes + select_notes, kind,
                         fits.get(_key(chosen.params)))  # fmt: skip
-
-
-def evaluate_single_threaded(
-    X: np.ndarray, algo_cfg: Mapping[str, Any], seed: int, metrics_cfg: Mapping[str, Any]
-) -> tuple[dict[str, float], np.ndarray, Any]:
-    """`evaluate` on one core (BLAS and OpenMP threads of the calling thread limited to one):
-    trials fitted side by side, here or in a helper, neither fight over cores nor differ in the
-    last digits with the thread count (k-means' inertia sums in a thread-dependent order)."""
-    with threadpool_limits(limits=1):
-        return evaluate(X, algo_cfg, seed, metrics_cfg)
 
 
 class _Slots:
