@@ -35,8 +35,8 @@ def test_closing_at_once_is_clean():
 
 @pytest.mark.parametrize(
     ("overrides", "workers"),
-    [((), 1), (("report=none",), 0), (("report=none", "tuning=optuna"), 1),
-     (("workers=0",), 0), (("workers=2", "tuning=optuna"), 2)],
+    [((), 2), (("report=none",), 0), (("report=none", "tuning=optuna"), 2),
+     (("workers=0",), 0), (("workers=3", "report=none", "tuning=optuna"), 3)],
 )  # fmt: skip
 def test_a_run_starts_helpers_only_when_it_has_work_for_them(overrides, workers):
     cfg = OmegaConf.to_container(make_cfg(*overrides), resolve=True)

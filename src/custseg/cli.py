@@ -156,7 +156,7 @@ def _precheck(argv: Sequence[str]) -> None:
 def _main(cfg: DictConfig) -> None:
     from custseg.startup import HeadStart
 
-    # the helper process and the data load start first: they progress (on the other core, and
+    # the helper processes and the data load start first: they progress (on the other core, and
     # in pyarrow without the interpreter lock) while this process imports the pipeline
     head_start = HeadStart(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
 

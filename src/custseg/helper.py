@@ -1,11 +1,13 @@
-"""A warm helper process for work that runs beside the pipeline: figures, and the trials of a
-grid study. On two cores the pipeline itself is one busy thread, so the other core is free for
-this.
+"""Warm helper processes for work that runs beside the pipeline: figures, and the trials of a
+grid study. On two cores the pipeline itself is mostly one busy thread, so the other core is
+free for this; two helpers (the default `workers`) draw two figures at a time and finish them
+before the report needs them.
 
-The helper comes from a fork server that has already imported what the jobs need (matplotlib,
-scikit-learn, the clustering code), so it starts clean (no inherited MLflow or SQLite handles)
-and its jobs start at once. Starting it takes 1.5-2 s of that other core, so it starts in the
-background the moment the `Helper` exists: the CLI makes one before importing the pipeline.
+Helpers come from a fork server that has already imported what the jobs need (matplotlib,
+scikit-learn, the clustering code), so they start clean (no inherited MLflow or SQLite handles)
+and their jobs start at once; a second helper is one fork of the first. The fork server takes
+1.5-2 s of the other core to start, so it starts in the background the moment the `Helper`
+exists: the CLI makes one before importing the pipeline.
 """
 
 from __future__ import annotations

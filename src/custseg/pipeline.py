@@ -96,7 +96,7 @@ def _stage(i: int, what: str) -> Iterator[None]:
 
 @contextmanager
 def _helper(resolved: dict[str, Any], given: Helper | None) -> Iterator[Helper]:
-    """The run's helper process (the caller's, if it started one early), closed with the run."""
+    """The run's helper processes (the caller's, if it started them early), closed with the run."""
     helper = given or Helper(workers_for(resolved))
     try:
         yield helper
@@ -513,7 +513,7 @@ def run(
 ) -> PipelineResult:  # fmt: skip
     """Run the configured pipeline inside one MLflow run and return what it produced.
 
-    `head_start`: the helper process and the data load, started before this module was
+    `head_start`: the helper processes and the data load, started before this module was
     imported (the CLI does: they progress while the imports run); by default the run starts
     its own helper (`workers`) and loads at stage 1.
     """

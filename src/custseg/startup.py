@@ -1,7 +1,7 @@
 """Work a run starts before the pipeline is even imported.
 
 Importing the pipeline (MLflow, scikit-learn, Optuna) keeps one core busy for 2-3 s. Meanwhile
-the helper process can start on the other core, and the data can be read on a thread: pyarrow
+the helper processes can start on the other core, and the data can be read on a thread: pyarrow
 parses CSV without holding the interpreter lock. The pipeline then finds the table ready at
 stage 1. A load that fails raises there, inside the MLflow run, like any other load.
 """
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class HeadStart:
-    """The helper process and the data load of one run, both already under way."""
+    """The helper processes and the data load of one run, both already under way."""
 
     def __init__(self, resolved: Mapping[str, Any]) -> None:
         self.helper = Helper(workers_for(resolved))
