@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -65,3 +69,31 @@ def test_figures_are_drawn_here_or_in_the_helper(tmp_path: Path, workers: int):
 def test_an_unknown_plot_is_named():
     with pytest.raises(ValueError, match="no plot function 'pie_chart'"):
         Figures(None).draw("x", "pie_chart")
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for init; it runs nothing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_helpers_leave_when_their_run_is_killed():
+    """SIGKILL gives a run no chance to close its helpers: they (and the fork server, which
+    lives while any helper does) notice within seconds and exit instead of staying forever."""
+    code = ("import os; from custseg.helper import Helper; h = Helper(2); "
+            "print(h.submit(os.getpid).result(), h.submit(os.getppid).result(), flush=True); "
+            "import time; time.sleep(600)")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        worker, server = map(int, proc.stdout.readline().split())
+        assert _running(worker) and _running(server) and server != proc.pid
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while (_running(worker) or _running(server)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(worker) and not _running(server)

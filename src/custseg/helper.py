@@ -14,13 +14,35 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 PRELOAD = ["custseg.report.plots", "custseg.clustering.fit"]  # what the jobs import
+
+
+def _watch(parent: int, every: float = 1.0) -> None:
+    """Helper start-up: leave as soon as the process that made this helper is gone.
+
+    A helper blocks waiting for its next job and is not told when its parent is killed, and
+    the fork server stays up as long as any helper does: without this a killed run (SIGKILL,
+    an out-of-memory kill) would leave both behind for good."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def _ready() -> None:
@@ -45,7 +67,10 @@ class Helper:
         if self.workers:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_watch,
+                initargs=(os.getpid(),),
+            )  # fmt: skip
             # submit() starts the workers and blocks until they run; do that off this thread
             # (a submit meanwhile waits for the same lock, never starts more workers)
             threading.Thread(target=self._warm, args=(self._pool,), daemon=True).start()
