@@ -18,8 +18,7 @@ from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
 from custseg.clustering.tuning import Trial, select
-from tests.conftest import make_cfg
-from tests.tracking.test_model import _env, _free_port, _wait
+from tests.conftest import clean_env, make_cfg
 
 N_WORKERS = 4
 SMALL = ("data=demo", "features=basket", "tuning=optuna", "data.generator.n_rows=20000")
@@ -38,7 +37,7 @@ def worker_env() -> dict[str, str]:
     """The caller's environment without MLFLOW_* variables, one OpenMP/BLAS thread per worker:
     four workers on two cores with a thread per core each make KMeans ~100x slower (spinning
     OpenMP threads), which would only measure the oversubscription."""
-    return _env(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return clean_env(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
 def init_mlflow_store(uri: str) -> None:
@@ -140,24 +139,6 @@ def check_shared_study(workers: list[Worker], uri: str, storage: str, target: in
     assert chosen == {best.number}
     assert chosen_params[0] == {f"chosen.{k}": str(v) for k, v in best.params.items()}
     return study, parents
-
-
-@pytest.fixture
-def mlflow_server(tmp_path: Path):
-    """A real tracking server on 127.0.0.1 (SQLite backend, local artifacts), stopped after."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "2"],
-        env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        _wait(f"http://127.0.0.1:{port}/health", server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ segments that recover the planted truth as well as local k-means does."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,13 +20,9 @@ from custseg.features.scaling import make_transformer
 from custseg.rules.baskets import make_baskets
 from custseg.rules.mining import frequent_itemsets
 from tests.conftest import make_cfg
+from tests.spark.conftest import require_pyspark
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:  # optional engine: skip locally, but CI must install the spark extra
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("pyspark is not installed (CI=true: install the 'spark' extra)", pytrace=False)
-    pytest.skip("pyspark is not installed (optional 'spark' extra)", allow_module_level=True)
+require_pyspark()
 
 from pyspark.sql import DataFrame as SparkDataFrame  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
@@ -36,7 +31,6 @@ from custseg.spark import features as spark_features  # noqa: E402
 from custseg.spark.clustering import segment  # noqa: E402
 from custseg.spark.mining import frequent_itemsets as spark_itemsets  # noqa: E402
 from custseg.spark.pipeline import SparkResult, run_spark  # noqa: E402
-from custseg.spark.session import get_session, stop_session  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -50,15 +44,6 @@ def demo(n_rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     clean_cfg = OmegaConf.to_container(make_cfg().clean)
     tx, _ = clean(validate(d.transactions, "demo"), clean_cfg)
     return tx, d.truth.customers
-
-
-@pytest.fixture(scope="module")
-def spark(request: pytest.FixtureRequest) -> SparkSession:
-    """One session for every Spark test module (starting one costs seconds), stopped at the end
-    of the test session."""
-    session = get_session("local[2]", "custseg-tests")
-    request.config.add_cleanup(stop_session)
-    return session
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ and on the logged model, which must score customers as Spark did without importi
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -30,32 +29,20 @@ from custseg.pipeline import PipelineResult, run
 from custseg.rules.baskets import make_baskets
 from custseg.rules.mining import MiningTooLarge, mine
 from tests.conftest import make_cfg
+from tests.spark.conftest import require_pyspark
 from tests.spark.test_spark import demo
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:  # optional engine: skip locally, but CI must install the spark extra
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("pyspark is not installed (CI=true: install the 'spark' extra)", pytrace=False)
-    pytest.skip("pyspark is not installed (optional 'spark' extra)", allow_module_level=True)
+require_pyspark()
 
 from pyspark.sql import SparkSession  # noqa: E402
 
 from custseg.spark import stages  # noqa: E402
-from custseg.spark.session import get_session, stop_session  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 DATA = ("data.generator.n_rows=30000", "features=basket")
 TIMING = ("spark.seconds.", "rules.seconds.")  # engine-specific timings, compared by prefix
 RULE_COLS = ["antecedent", "consequent", "support", "confidence", "lift"]
-
-
-@pytest.fixture(scope="module")
-def spark(request: pytest.FixtureRequest) -> SparkSession:
-    session = get_session("local[2]", "custseg-tests")
-    request.config.add_cleanup(stop_session)
-    return session
 
 
 @dataclass

@@ -4,13 +4,9 @@ real tracking server."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import mlflow
 import mlflow.pyfunc
@@ -20,35 +16,9 @@ from mlflow.tracking import MlflowClient
 
 from custseg.pipeline import run
 from custseg.tracking.model import to_model_input
-from tests.conftest import make_cfg
+from tests.conftest import clean_env, free_port, make_cfg, wait_until_up
 
 NAME = "custseg-demo"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | extra
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.stderr.read()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} not up after {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -90,22 +60,22 @@ def test_registered_model_loads_and_scores_in_a_fresh_process(registered):
         f"m = mlflow.pyfunc.load_model('models:/{NAME}/1'); "
         f"m.predict(pd.read_parquet({src!r})).to_parquet({dst!r})"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=_env(), capture_output=True,
-                          text=True, timeout=300, check=False)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=clean_env(),
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp / "out.parquet"), registered["expected"])
 
 
 def test_served_predictions_equal_in_process_predictions(registered):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{NAME}/1",
          "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-        env=_env(MLFLOW_TRACKING_URI=registered["uri"]), cwd=registered["tmp"],
+        env=clean_env(MLFLOW_TRACKING_URI=registered["uri"]), cwd=registered["tmp"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        _wait(f"http://127.0.0.1:{port}/ping", proc)
+        wait_until_up(f"http://127.0.0.1:{port}/ping", proc)
         body = json.dumps({"dataframe_split": registered["payload"].to_dict(orient="split")})
         req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body.encode(),
                                      {"Content-Type": "application/json"})  # fmt: skip
@@ -128,7 +98,7 @@ def test_score_command_scores_a_file_and_logs_a_run(registered):
         [sys.executable, "-m", "custseg", "score", "--model", f"models:/{NAME}/1",
          "--data", str(path), "--out", str(tmp / "scores.parquet"),
          "--tracking-uri", registered["uri"]],
-        cwd=tmp, env=_env(), capture_output=True, text=True, timeout=300, check=False,
+        cwd=tmp, env=clean_env(), capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = pd.read_parquet(tmp / "scores.parquet")
@@ -143,29 +113,17 @@ def test_score_command_scores_a_file_and_logs_a_run(registered):
     assert r.data.params["model_uri"] == f"models:/{NAME}/1"
 
 
-def test_pipeline_logs_to_a_real_tracking_server(tmp_path):
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"],
-        env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+def test_pipeline_logs_to_a_real_tracking_server(tmp_path, mlflow_server):
+    url = mlflow_server
+    cfg = make_cfg("tracking=server", f"tracking.uri={url}", "data.generator.n_rows=20000",
+                   "report=none", "recommend=none")  # fmt: skip
+    result = run(cfg, tmp_path / "out")
+    client = MlflowClient(url)
+    r = client.get_run(result.run_id)
+    assert r.info.status == "FINISHED" and r.data.params["tracking.uri"] == url
+    got = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id, artifact_path="segments.parquet",
+        dst_path=str(tmp_path / "dl"), tracking_uri=url,
     )  # fmt: skip
-    try:
-        _wait(f"http://127.0.0.1:{port}/health", server)
-        url = f"http://127.0.0.1:{port}"
-        cfg = make_cfg("tracking=server", f"tracking.uri={url}", "data.generator.n_rows=20000",
-                       "report=none", "recommend=none")  # fmt: skip
-        result = run(cfg, tmp_path / "out")
-        client = MlflowClient(url)
-        r = client.get_run(result.run_id)
-        assert r.info.status == "FINISHED" and r.data.params["tracking.uri"] == url
-        got = mlflow.artifacts.download_artifacts(
-            run_id=result.run_id, artifact_path="segments.parquet",
-            dst_path=str(tmp_path / "dl"), tracking_uri=url,
-        )  # fmt: skip
-        pd.testing.assert_frame_equal(pd.read_parquet(got), result.segments)
-        assert (tmp_path / "artifacts").exists()  # the server stored them, not the client
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    pd.testing.assert_frame_equal(pd.read_parquet(got), result.segments)
+    assert (tmp_path / "server-artifacts").exists()  # the server stored them, not the client

@@ -439,27 +439,35 @@ def association_rules(
     return rules
 
 
-def _scope_rules(b: Baskets, scope: str, cfg: Mapping[str, Any]) -> pd.DataFrame:
-    t0 = time.perf_counter()
+def scope_rules(
+    scope: str, n_baskets: int, cfg: Mapping[str, Any], itemsets: Callable[[], pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One scope's rules (and its itemsets) from the itemsets `itemsets()` finds, with any
+    engine, local or Spark: an explosion names its scope, and rules carry it (`segment`)."""
     try:
-        sets = frequent_itemsets(
-            b,
-            float(cfg["min_support"]),
-            max_len=cfg["max_len"],
-            engine=str(cfg["engine"]),
-            max_itemsets=int(cfg["max_itemsets"]),
-        )
+        sets = itemsets()
     except MiningTooLarge as exc:
         raise MiningTooLarge(
             f"scope {scope!r}: {exc}", exc.items, exc.pairs, exc.suggested_support
         ) from exc
     rules = association_rules(
         sets,
-        b.n_baskets,
+        n_baskets,
         min_confidence=float(cfg["min_confidence"]),
         min_lift=float(cfg["min_lift"]),
         prune_redundant=bool(cfg["prune_redundant"]),
     )
+    rules.insert(0, "segment", scope)
+    rules["n_baskets"] = n_baskets
+    return rules, sets
+
+
+def _scope_rules(b: Baskets, scope: str, cfg: Mapping[str, Any]) -> pd.DataFrame:
+    t0 = time.perf_counter()
+    rules, sets = scope_rules(scope, b.n_baskets, cfg, lambda: frequent_itemsets(
+        b, float(cfg["min_support"]), max_len=cfg["max_len"], engine=str(cfg["engine"]),
+        max_itemsets=int(cfg["max_itemsets"]),
+    ))  # fmt: skip
     sizes = sets["itemsets"].map(len).value_counts().sort_index().to_dict() if len(sets) else {}
     log.info(
         "rules[%s]: %s baskets, %s items, %s itemsets %s, %s rules, %.2f s (%s)",
@@ -467,8 +475,6 @@ def _scope_rules(b: Baskets, scope: str, cfg: Mapping[str, Any]) -> pd.DataFrame
         {int(k): int(v) for k, v in sizes.items()}, f"{len(rules):,}",
         time.perf_counter() - t0, cfg["engine"],
     )  # fmt: skip
-    rules.insert(0, "segment", scope)
-    rules["n_baskets"] = b.n_baskets
     return rules
 
 

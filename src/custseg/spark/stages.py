@@ -30,7 +30,7 @@ from sklearn.pipeline import Pipeline
 from custseg.clustering.algorithms import get_algorithm
 from custseg.clustering.metrics import segmentation_metrics
 from custseg.features.registry import FeatureError
-from custseg.rules.mining import DEFAULTS, MiningTooLarge, association_rules
+from custseg.rules.mining import DEFAULTS, scope_rules
 from custseg.spark.clustering import MODEL_ALGORITHMS, SparkClustering, fit_model, parallel_map
 from custseg.spark.features import SPARK_SETS, build_features, to_pandas_features, to_spark
 from custseg.spark.mining import itemsets_from_baskets, spark_baskets
@@ -247,27 +247,12 @@ def _rules_cfg(cfg: Mapping[str, Any]) -> dict[str, Any]:
 def _scope_rules(
     baskets: SparkDataFrame, n: int, scope: str, cfg: Mapping[str, Any], n_items: int
 ) -> pd.DataFrame:
-    """One scope's rules as custseg.rules.mining._scope_rules makes them (Spark itemsets)."""
-    try:
-        sets = itemsets_from_baskets(
-            baskets, n, float(cfg["min_support"]), cfg["max_len"], int(cfg["max_itemsets"]),
-            n_items,
-        )  # fmt: skip
-    except MiningTooLarge as exc:
-        raise MiningTooLarge(
-            f"scope {scope!r}: {exc}", exc.items, exc.pairs, exc.suggested_support
-        ) from exc
-    rules = association_rules(
-        sets,
-        n,
-        min_confidence=float(cfg["min_confidence"]),
-        min_lift=float(cfg["min_lift"]),
-        prune_redundant=bool(cfg["prune_redundant"]),
-    )
+    """One scope's rules as custseg.rules.mining makes them, from Spark's itemsets."""
+    rules, sets = scope_rules(scope, n, cfg, lambda: itemsets_from_baskets(
+        baskets, n, float(cfg["min_support"]), cfg["max_len"], int(cfg["max_itemsets"]), n_items,
+    ))  # fmt: skip
     log.info("rules[%s]: %s baskets, %s itemsets, %s rules (Spark FP-growth)", scope, f"{n:,}",
              f"{len(sets):,}", f"{len(rules):,}")  # fmt: skip
-    rules.insert(0, "segment", scope)
-    rules["n_baskets"] = n
     return rules
 
 
