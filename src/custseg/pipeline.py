@@ -29,19 +29,18 @@ from custseg.data import sources
 from custseg.data.clean import CleaningReport, clean
 from custseg.data.schema import has_column
 from custseg.features import build_features
-from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
 from custseg.helper import Helper, workers_for
 from custseg.monitoring import drift
 from custseg.profiling.personas import assign_personas, personas_table
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
-from custseg.recommend import blend, crosssell, evaluate, favourites
-from custseg.recommend.common import History, histories
-from custseg.recommend.similarity import ItemSimilarity
+from custseg.recommend import favourites
+from custseg.recommend.common import histories
+from custseg.recommend.holdout import baskets_of, evaluate_on_time_split, recommenders
 from custseg.report import browser
 from custseg.report.figures import Figures
 from custseg.report.report import ReportInput, write_report
-from custseg.rules.baskets import Baskets, make_baskets
+from custseg.rules.baskets import Baskets
 from custseg.rules.mining import mine
 from custseg.startup import HeadStart
 from custseg.tracking.logging import Tracker, tracked_run
@@ -164,70 +163,6 @@ def _product_names(tx: pd.DataFrame) -> dict[str, str] | None:
                     strict=True))  # fmt: skip
 
 
-def _baskets(tx: pd.DataFrame, rules_cfg: dict[str, Any]) -> Baskets:
-    return make_baskets(
-        tx, rules_cfg["basket"], rules_cfg["item"], int(rules_cfg["min_item_count"])
-    )
-
-
-def _recommenders(
-    bought: History,
-    baskets: Baskets,
-    rules: pd.DataFrame,
-    segment_of: pd.Series,
-    hist: History,
-    rec_cfg: dict[str, Any],
-    baselines: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """Every recommender for the customers in `hist`, by name, and their blend ("custseg").
-
-    `bought` is everyone's purchases in the window (popularity counts them); `hist` the
-    customers to recommend for. Without `baselines` only the blended sources are computed.
-    """
-    k, score = int(rec_cfg["k"]), str(rec_cfg["score"])
-    per_segment = rules[rules["segment"] != "all"]
-    overall = rules[rules["segment"] == "all"]
-    top_n = int(rec_cfg["similarity_top_n"])
-    make = {
-        "popular": lambda: favourites.popular(bought, hist, k),
-        "favourite": lambda: favourites.recommend(bought, hist, segment_of, k),
-        "overall_rules": lambda: crosssell.recommend(hist, segment_of, overall, k, score, True),
-        "crosssell": lambda: crosssell.recommend(hist, segment_of, per_segment, k, score, False),
-        "similarity": lambda: (
-            ItemSimilarity()
-            .fit(baskets.matrix, baskets.items, rec_cfg["similarity"], top_n)
-            .recommend(hist, k)
-        ),
-    }
-    wanted = list(make) if baselines else [n for n in make if n in rec_cfg["order"]]
-    out = {name: make[name]() for name in wanted}
-    sources = {s: out[s] for s in rec_cfg["order"]}
-    out["custseg"] = blend.blend(sources, list(rec_cfg["order"]), dict(rec_cfg["weights"]),
-                                 k, mode=rec_cfg["blend"])  # fmt: skip
-    return out
-
-
-def _evaluate(
-    tx: pd.DataFrame, feats_name: str, resolved: dict[str, Any], model: Pipeline
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Time split: segments, rules and recommendations from the past only, scored on each
-    customer's new items after the cut-off; baselines in the same table."""
-    ev = resolved["recommend"]["evaluate"]
-    train, test_items, info = evaluate.time_split(
-        tx, ev["cutoff"], float(ev["test_fraction"]), item=resolved["rules"]["item"]
-    )
-    feats = build_features(train, feats_name, resolved["features"])
-    feats = align_columns(feats, list(model.feature_names_in_))
-    segment_of = pd.Series(model.predict(feats), index=feats.index)
-    baskets = _baskets(train, resolved["rules"])
-    rules, _ = mine(baskets, segment_of, resolved["rules"])
-    bought = histories(train, item=resolved["rules"]["item"])
-    recs = _recommenders(bought, baskets, rules, segment_of, bought.subset(test_items),
-                         resolved["recommend"])  # fmt: skip
-    table = evaluate.evaluation_table(recs, test_items, tuple(ev["ks"]), len(baskets.items))
-    return table, info
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """Stage 10, started: `result()` waits for (or runs) it; `beside` says it ran on a thread."""
@@ -246,10 +181,12 @@ def _start_evaluation(
     the recommendations, so the two memory peaks never add up."""
     limit = resolved["recommend"]["evaluate"].get("concurrent_below") or 0
     if len(tx) >= limit:
-        return Evaluation(lambda: _evaluate(tx, feats_name, resolved, model), beside=False)
+        return Evaluation(
+            lambda: evaluate_on_time_split(tx, feats_name, resolved, model), beside=False
+        )
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
     # its own frame object over the same columns: no pandas cache is shared between threads
-    job = pool.submit(_evaluate, tx.copy(deep=False), feats_name, resolved, model)
+    job = pool.submit(evaluate_on_time_split, tx.copy(deep=False), feats_name, resolved, model)
     pool.shutdown(wait=False)
     return Evaluation(job.result, beside=True)
 
@@ -262,7 +199,7 @@ def _rules_and_recommendations(
     segment_of = segments["segment"]
     miner = "spark FP-growth" if resolved["engine"]["name"] == "spark" else rules_cfg["engine"]
     with _stage(8, f"mine rules ({miner}, support {rules_cfg['min_support']})"):
-        baskets = _baskets(tx, rules_cfg)
+        baskets = baskets_of(tx, rules_cfg)
         rules, seconds = ENGINES[resolved["engine"]["name"]].mine(tx, baskets, segment_of, resolved)
         for scope, part in rules.groupby("segment", sort=True):
             name = "rules_all" if scope == "all" else f"rules_segment_{scope}"
@@ -281,7 +218,7 @@ def _rules_and_recommendations(
         return rules, None, None
     with _stage(9, f"recommend top {rec_cfg['k']} per customer"):
         hist = histories(tx, item=rules_cfg["item"])
-        final = _recommenders(hist, baskets, rules, segment_of, hist, rec_cfg,
+        final = recommenders(hist, baskets, rules, segment_of, hist, rec_cfg,
                               baselines=False)["custseg"]  # fmt: skip
         tracker.table(final, "recommendations")
         tracker.metrics({"recommend.customers": final["customer_id"].nunique()})
