@@ -215,9 +215,24 @@ def _imports_done() -> None:
     gc.enable()
 
 
+def _job_done() -> None:
+    """The interpreter's last act is a full collection over every object the job made (0.3 s
+    on Online Retail, most of the exit); the process ends now, so its memory goes back to the
+    system anyway. Freezing skips that walk; objects are still torn down as usual."""
+    gc.disable()
+    gc.freeze()
+
+
 def main() -> None:
     """`custseg [overrides]` runs the pipeline; `custseg score ...` and `custseg drift
     [overrides]` are the two other jobs."""
+    try:
+        _dispatch()
+    finally:
+        _job_done()
+
+
+def _dispatch() -> None:
     gc.disable()  # until the heavy imports are done: see _imports_done
     command, rest = (sys.argv[1:2] or [""])[0], sys.argv[2:]
     if command == "score":

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.metrics.pairwise import euclidean_distances
 
 from custseg.clustering.algorithms import UNASSIGNED
 
-BLOCK_BYTES = 4 * 2**20  # one block of the distance matrix in silhouette_values: cache-sized
+BLOCK_BYTES = 2**20  # one block of the distance matrix in silhouette_values: fits a core's L2
+
+
+def _distances(a: np.ndarray, b: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray) -> np.ndarray:
+    """Euclidean distances of two row blocks, the operations of sklearn's euclidean_distances
+    in its order (so the same numbers) without its per-call input checks, which cost more than
+    the arithmetic on a cache-sized block."""
+    d = a @ b.T
+    d *= -2.0
+    d += sq_a[:, None]
+    d += sq_b[None, :]
+    np.maximum(d, 0.0, out=d)
+    return np.sqrt(d, out=d)
 
 
 def silhouette_values(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per-customer silhouette (Euclidean), exactly as sklearn.metrics.silhouette_samples
-    defines it, 5-10x faster: a tuning study computes it once per trial, and scikit-learn's
-    per-row bincount over the whole distance matrix was most of a trial's time.
+    defines it, about 3x faster than scikit-learn 1.9 on one core (0.04 s vs 0.13 s for 4,334
+    customers): a tuning study computes it once per trial, where it was most of a trial's time.
 
     The distance matrix is visited in square blocks, each pair of row blocks once (distances
     are symmetric: half the work); a block times the customers x segments indicator matrix
@@ -42,8 +53,7 @@ def silhouette_values(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         hi = min(lo + step, n)
         for lo2 in range(lo, n, step):
             hi2 = min(lo2 + step, n)
-            d = euclidean_distances(X[lo:hi], X[lo2:hi2], X_norm_squared=sq[lo:hi, None],
-                                    Y_norm_squared=sq[None, lo2:hi2])  # fmt: skip
+            d = _distances(X[lo:hi], X[lo2:hi2], sq[lo:hi], sq[lo2:hi2])
             if lo2 == lo:  # a block on the diagonal: its own distances are 0, as in sklearn
                 np.fill_diagonal(d, 0.0)
                 sums[lo:hi] += d @ member[lo:hi]
