@@ -37,9 +37,7 @@ def _watch(parent: int, every: float = 1.0) -> None:
             time.sleep(every)
             try:
                 os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:  # the pid was reused by another user's process
+            except (ProcessLookupError, PermissionError):  # gone, or its pid reused by another user
                 os._exit(0)
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()

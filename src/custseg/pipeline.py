@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from custseg.clustering import tuning
 from custseg.clustering.algorithms import UNASSIGNED, get_algorithm
+from custseg.clustering.fit import evaluate
 from custseg.data import sources
 from custseg.data.clean import CleaningReport, clean
 from custseg.data.schema import has_column
@@ -393,7 +394,7 @@ def _segment_local(
     with _stage(5, f"segment with {get_algorithm(params).label(params)}"):
         # after a study, the chosen trial's own fit when this process made it
         fitted = search.fitted if search is not None else None
-        metrics, labels, est = fitted or tuning.evaluate(X, params, seed, resolved["metrics"])
+        metrics, labels, est = fitted or evaluate(X, params, seed, resolved["metrics"])
         metrics = dict(metrics)
         model = Pipeline([("transform", transformer), ("cluster", est)])
     return Segmentation(feats, X, np.asarray(labels), metrics, model, params, search)

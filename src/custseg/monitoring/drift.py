@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
 
-from custseg.clustering import tuning
+from custseg.clustering.fit import evaluate
 from custseg.features import build_features
 from custseg.features.registry import align_columns
 from custseg.features.scaling import make_transformer
@@ -99,7 +99,7 @@ def _fit(
         str(features_cfg.get("scaler", "standard")), seed,
     )  # fmt: skip
     X = transformer.fit_transform(feats)
-    _, labels, est = tuning.evaluate(X, algorithm_cfg, seed, metrics_cfg)
+    _, labels, est = evaluate(X, algorithm_cfg, seed, metrics_cfg)
     model = Pipeline([("transform", transformer), ("cluster", est)])
     return model, pd.Series(labels, index=feats.index, name="segment", dtype="int64")
 
