@@ -9,7 +9,8 @@ Invoice baskets of StockCode (product_id) from the cleaned Online Retail lines, 
                  low_memory=False (why the engine does not use it)
   dense-apriori  the classic notebook: pd.crosstab(invoice, StockCode) > 0, a DENSE boolean
                  frame, then mlxtend apriori with default settings
-  spark          the engine=spark miner (custseg.spark.mining: pyspark.ml FP-growth) on local[2];
+  spark          the engine=spark miner (custseg.engine.spark.mining: pyspark.ml FP-growth) on
+                 local[2];
                  "prep" starts the session and builds and caches the baskets in Spark; the
                  memory columns are the Python driver's only (the JVM is not counted)
 
@@ -90,8 +91,8 @@ def child(method: str, support: float, lines_path: str) -> None:
             t1 = time.perf_counter()
             sets = apriori(frame, min_support=support)
         elif method == "spark":
-            from custseg.spark.mining import itemsets_from_baskets, spark_baskets
-            from custseg.spark.session import get_session
+            from custseg.engine.spark.mining import itemsets_from_baskets, spark_baskets
+            from custseg.engine.spark.session import get_session
 
             sdf = get_session("local[2]").createDataFrame(lines[["invoice_id", "product_id"]])
             baskets = spark_baskets(sdf).cache()
@@ -101,7 +102,7 @@ def child(method: str, support: float, lines_path: str) -> None:
         else:
             b = make_baskets(lines)
             t1 = time.perf_counter()
-            sets = frequent_itemsets(b, support, engine=method)
+            sets = frequent_itemsets(b, support, engine=method, max_itemsets=2_000_000)
         t2 = time.perf_counter()
         sizes = sets["itemsets"].map(len).value_counts().sort_index()
         out |= {
@@ -154,17 +155,12 @@ def prepare(path: str) -> None:
 
     Runs in its own process so the parent, whose image every child starts from, stays small.
     """
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from custseg.cli import conf_dir
+    from custseg.clean import clean
+    from custseg.config import load
     from custseg.data import sources
-    from custseg.data.clean import clean
 
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=["data=online_retail"])
-    data = OmegaConf.to_container(cfg.data, resolve=True)
-    tx, _ = clean(sources.load(data).transactions, OmegaConf.to_container(cfg.clean, resolve=True))
+    cfg = load(["data=online_retail"])
+    tx, _ = clean(sources.load(cfg.data, cfg.seed).transactions, cfg.clean)
     cols = ["customer_id", "invoice_id", "invoice_date", "product_id"]
     tx[cols].to_parquet(path)
     print(len(tx))

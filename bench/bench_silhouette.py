@@ -10,19 +10,17 @@ import time
 from datetime import date
 from pathlib import Path
 
-from omegaconf import OmegaConf
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from custseg.clustering.metrics import segmentation_metrics
+from custseg.clean import clean
+from custseg.config import load
 from custseg.data import synthetic
-from custseg.data.clean import clean
 from custseg.data.schema import validate
-from custseg.features import build_features
-from custseg.features.scaling import make_transformer
+from custseg.features import builder
+from custseg.segment.metrics import segmentation_metrics
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 
 
 def main() -> None:
@@ -30,13 +28,12 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--sample-size", type=int, default=10_000)
     args = ap.parse_args()
-    clean_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf/clean/default.yaml"))
-    feat_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf/features/basket.yaml"))
+    config = load(["features=basket"])
     rows = int(args.customers * 72)  # about 72 clean lines per demo customer
     demo = synthetic.generate(synthetic.DemoParams(n_rows=rows), seed=0)
-    tx, _ = clean(validate(demo.transactions, "demo"), clean_cfg)
-    feats = build_features(tx, "basket", feat_cfg)
-    X = make_transformer(list(feats.columns), feat_cfg["log1p"], "standard").fit_transform(feats)
+    tx, _ = clean(validate(demo.transactions, "demo"), config.clean)
+    features = builder(config.features)
+    X = features.scaling(0).fit_transform(features.fit_transform(tx))
     labels = KMeans(5, n_init=3, random_state=0).fit_predict(X)
     n = len(X)
     t0 = time.perf_counter()

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
 
-from custseg.cli import conf_dir, project_root
+from custseg.config import Config, load, project_root
+from custseg.result import RunResult
 
 SHARED = Path(os.environ.get("CUSTSEG_SHARED_DATA", project_root().parent / "shared" / "data"))
 
@@ -31,10 +30,17 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-def make_cfg(*overrides: str) -> DictConfig:
-    """The app's config composed exactly as the command line would, with these overrides."""
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+def make_config(*overrides: str) -> Config:
+    """The app's typed config, composed and checked exactly as the command line does."""
+    return load(list(overrides))
+
+
+def run_logged(config: Config, out: Path) -> RunResult:
+    """The pipeline as the CLI runs it: every stage, logged to MLflow, files under `out`."""
+    from custseg.pipeline import run
+    from custseg.tracking.hooks import MlflowHooks
+
+    return run(config, out, MlflowHooks(out))
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from custseg.atomic import atomic_dir, atomic_path
+from custseg.config.schema import Tracking
 from custseg.report.report import ReportInput, write_report
-from custseg.tracking.logging import tracked_run
+from custseg.tracking.run import tracked_run
 
 
 def _visible(folder: Path) -> list[str]:
@@ -55,12 +56,13 @@ def test_failed_folder_write_keeps_the_earlier_folder(tmp_path):
 def test_tracker_table_that_cannot_be_written_leaves_the_earlier_table(tmp_path, tracking_uri):
     out = tmp_path / "artifacts"
     good = pd.DataFrame({"segment": [0, 1], "x": [1.0, 2.0]})
-    with tracked_run({"uri": tracking_uri, "experiment": "atomic"}, "first", out) as tracker:
+    store = Tracking(uri=tracking_uri, experiment="atomic", register_as=None)
+    with tracked_run(store, "first", out) as tracker:
         tracker.table(good, "segments")
     bad = pd.DataFrame({"segment": [0, 1], "x": [1.0, {"not": "a number"}]})  # Arrow refuses
     with (
         pytest.raises(Exception, match="Conversion failed|Could not convert|object"),
-        tracked_run({"uri": tracking_uri, "experiment": "atomic"}, "second", out) as tracker,
+        tracked_run(store, "second", out) as tracker,
     ):
         tracker.table(bad, "segments")
     pd.testing.assert_frame_equal(pd.read_parquet(out / "segments.parquet"), good)
@@ -88,9 +90,10 @@ def test_report_is_replaced_only_when_complete(tmp_path):
 WRITER = """
 import sys, numpy as np, pandas as pd
 from pathlib import Path
-from custseg.tracking.logging import tracked_run
+from custseg.config.schema import Tracking
+from custseg.tracking.run import tracked_run
 out, uri = Path(sys.argv[1]), sys.argv[2]
-with tracked_run({"uri": uri, "experiment": "kill"}, "writer", out) as tracker:
+with tracked_run(Tracking(uri=uri, experiment="kill", register_as=None), "writer", out) as tracker:
     tracker.table(pd.DataFrame({"v": np.zeros(10)}), "big")
     print("ready", flush=True)
     rng = np.random.default_rng(0)

@@ -1,7 +1,7 @@
 """Bad input, one table: every way an ERP or shop export goes wrong, and the exact error it gets.
 
-Each case writes a small file (or none) into a temporary folder, composes the config the way
-the command line does (`custseg.cli.check_config`) and runs the real stages in order: load,
+Each case writes a small file (or none) into a temporary folder, composes and checks the config
+the way the command line does (`custseg.config.load`) and runs the real stages in order: load,
 clean, features, scaling, clustering. It must fail at the expected stage with the project's own
 error type, and the message must name the file, column or config key at fault, show the
 offending values where there are any, and say what would fix it. Where the message proposes
@@ -26,16 +26,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
-from custseg.cli import ConfigError, check_config
-from custseg.clustering import tuning
-from custseg.clustering.algorithms import ClusteringError
+from custseg.clean import CleaningError, clean
+from custseg.config import ConfigError, load
 from custseg.data import sources
-from custseg.data.clean import CleaningError, clean
-from custseg.data.schema import SchemaError
-from custseg.features import FeatureError, build_features
-from custseg.features.scaling import make_transformer
+from custseg.data.errors import SchemaError
+from custseg.features import FeatureError
+from custseg.model import CustomerModel
+from custseg.segment.algorithms import ClusteringError
 
 HEADER = ["customer_id", "invoice_id", "invoice_date", "product_id", "quantity", "unit_price",
           "amount"]  # fmt: skip
@@ -154,8 +152,8 @@ CASES = [
          ("{path}", "cannot decode as utf-8", "UTF-16", "set data.encoding=utf-16"),
          write=_file("sales.csv", lambda: _text(_rows()).encode("utf-16")),
          fixed_by=("data.encoding=utf-16",)),
-    Case("unknown_encoding_name", "load", SchemaError,
-         ("{path}", "unknown encoding 'cp-1252' (data.encoding)", "did you mean 'cp1252'?"),
+    Case("unknown_encoding_name", "config", ConfigError,
+         ("data.encoding: unknown encoding 'cp-1252'", "did you mean 'cp1252'"),
          overrides=("data.encoding=cp-1252",), fixed_by=("data.encoding=cp1252",)),
     Case("excel_workbook_as_csv", "load", SchemaError,
          ("{path}", "Excel .xlsx", "save the sheet as CSV"),
@@ -190,10 +188,10 @@ CASES = [
           "set data.columns.customer_id='customer_id'"),
          overrides=("data.columns.customer_id=CustID",), column="CustID",
          fixed_by=("data.columns.customer_id=customer_id",)),
-    Case("unknown_canonical_name", "load", SchemaError,
-         ("{path}", "data.columns.custmer_id is not a canonical column",
+    Case("unknown_canonical_name", "config", ConfigError,
+         ("data.columns.custmer_id: 'custmer_id' is not one of customer_id,",
           "did you mean 'customer_id'?"),
-         overrides=("+data.columns.custmer_id=customer_id",), column="custmer_id"),
+         overrides=("+data.columns.custmer_id=customer_id",)),
     # --- values -----------------------------------------------------------------------------
     Case("text_in_quantity", "load", SchemaError,
          ("{path}", "non-numeric values in 1 row(s), e.g. 'two' at row(s) [3]",
@@ -291,27 +289,27 @@ CASES = [
          ("only 1 customer(s) left after cleaning", "at least 2"),
          write=_file("sales.csv", lambda: _text(_rows(customers=1)))),
     Case("fewer_customers_than_k", "segment", ClusteringError,
-         ("algorithm.n_clusters=5 but only 3 customers", "set algorithm.n_clusters to at most 3"),
+         ("segment.n_clusters=5 but only 3 customers", "set segment.n_clusters to at most 3"),
          write=_file("sales.csv", lambda: _text(_rows(customers=3))),
-         overrides=("algorithm.n_clusters=5",), fixed_by=("algorithm.n_clusters=3",), cli=True),
+         overrides=("segment.n_clusters=5",), fixed_by=("segment.n_clusters=3",), cli=True),
     Case("hdbscan_min_cluster_size_above_customers", "segment", ClusteringError,
-         ("algorithm.min_cluster_size=50 but only 12 customers",
-          "set algorithm.min_cluster_size to at most 12"),
-         overrides=("algorithm=hdbscan",), fixed_by=("algorithm.min_cluster_size=4",)),
-    Case("n_clusters_not_a_number", "segment", ClusteringError,
-         ("algorithm.n_clusters: 'five' is not a whole number", "algorithm.n_clusters=5"),
-         overrides=("algorithm.n_clusters=five",), fixed_by=("algorithm.n_clusters=3",)),
+         ("segment.min_cluster_size=50 but only 12 customers",
+          "set segment.min_cluster_size to at most 12"),
+         overrides=("segment=hdbscan",), fixed_by=("segment.min_cluster_size=4",)),
+    Case("n_clusters_not_a_number", "config", ConfigError,
+         ("segment.n_clusters: 'five' is not a whole number",),
+         overrides=("segment.n_clusters=five",), fixed_by=("segment.n_clusters=3",)),
     Case("feature_set_needs_absent_column", "segment", FeatureError,
          ("feature set 'category_mix' needs column 'category'", "feature sets that work on it"),
          overrides=("features=category_mix",)),
-    Case("feature_name_typo_inside_group", "segment", FeatureError,
-         ("features.name: unknown feature set 'rmf'", "did you mean 'rfm'?"),
+    Case("feature_name_typo_inside_group", "config", ConfigError,
+         ("features.name: 'rmf' is not one of", "did you mean 'rfm'?"),
          overrides=("features.name=rmf",)),
     # --- the command line -------------------------------------------------------------------
     Case("unknown_algorithm_option", "config", ConfigError,
-         ("algorithm=kmean", "config group 'algorithm' has no option 'kmean'",
+         ("segment=kmean", "config group 'segment' has no option 'kmean'",
           "did you mean 'kmeans'?", "valid options: gmm, hdbscan, kmeans"),
-         overrides=("algorithm=kmean",), cli=True),
+         overrides=("segment=kmean",), cli=True),
     Case("unknown_features_option", "config", ConfigError,
          ("features=rmf", "did you mean 'rfm'?", "rfm_region", "value_quantity"),
          overrides=("features=rmf",)),
@@ -324,10 +322,10 @@ CASES = [
          write=None),
     Case("unparsable_override", "config", ConfigError,
          ("cannot parse the command line", "quote values"),
-         overrides=("algorithm.n_clusters=[3",)),
+         overrides=("segment.n_clusters=[3",)),
 ]  # fmt: skip
 
-BASE = ("data=csv", "algorithm.n_clusters=3", "report=none", "recommend=none", "rules=none")
+BASE = ("data=csv", "segment.n_clusters=3", "report=none", "recommend=none", "rules=none")
 
 
 def _fill(text: str, folder: Path, path: Path | None) -> str:
@@ -337,29 +335,23 @@ def _fill(text: str, folder: Path, path: Path | None) -> str:
 def _overrides(case: Case, folder: Path, path: Path | None, extra: tuple[str, ...] = ()) -> list:
     given = [_fill(o, folder, path) for o in (*case.overrides, *extra)]
     keys = {o.lstrip("+").split("=", 1)[0] for o in given}
-    algorithm_chosen = "algorithm" in keys  # its own parameters then, not the base's k
+    algorithm_chosen = "segment" in keys  # its own parameters then, not the base's k
     base = [o for o in BASE if o.split("=", 1)[0] not in keys
-            and not (algorithm_chosen and o.startswith("algorithm."))]  # fmt: skip
+            and not (algorithm_chosen and o.startswith("segment."))]  # fmt: skip
     if path is not None and "data.path" not in keys:
         base.append(f"data.path={path}")
     return [*base, *given]
 
 
 def run_stages(overrides: list[str]) -> int:
-    """Compose like the CLI, then load, clean, build features, scale and segment; return the
-    number of segmented customers. The real stage functions, no pipeline and no MLflow."""
-    cfg = check_config(overrides)
-    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
-    seed = int(resolved["seed"])
-    loaded = sources.load(resolved["data"], seed)
-    tx, _ = clean(loaded.transactions, resolved["clean"])
-    feats_cfg = resolved["features"]
-    feats = build_features(tx, feats_cfg["name"], feats_cfg)
-    transformer = make_transformer(list(feats.columns), list(feats_cfg["log1p"]),
-                                   feats_cfg["scaler"], seed)  # fmt: skip
-    X = transformer.fit_transform(feats)
-    _, labels, _ = tuning.evaluate(X, resolved["algorithm"], seed, resolved["metrics"])
-    return len(labels)
+    """Compose and check like the CLI, then load, clean and fit the customer model (features,
+    scaling, clustering, profiles); return the number of segmented customers. The real stage
+    functions, no pipeline and no MLflow."""
+    config = load(overrides)
+    loaded = sources.load(config.data, config.seed)
+    tx, _ = clean(loaded.transactions, config.clean)
+    model = CustomerModel(config).fit(tx)
+    return len(model.training_.segmentation.labels)
 
 
 def _stage_of(exc: BaseException) -> str:
@@ -423,8 +415,8 @@ def test_day_first_dates_are_read_consistently_when_the_data_says_so(tmp_path):
     # 01/02 alone is ambiguous, but 13/02 further down fixes the order for the whole column
     rows = _rows(date=lambda i: f"{1 + i % 20:02d}/02/2011")
     path = _file("sales.csv", _text(rows))(tmp_path)
-    cfg = check_config(list(BASE) + [f"data.path={path}"])
-    tx = sources.load(OmegaConf.to_container(cfg.data, resolve=True)).transactions
+    cfg = load(list(BASE) + [f"data.path={path}"])
+    tx = sources.load(cfg.data, cfg.seed).transactions
     assert tx["invoice_date"].dt.month.eq(2).all()
     assert tx["invoice_date"].dt.day.tolist() == [1 + i % 20 for i in range(len(rows))]
 
@@ -434,8 +426,8 @@ def test_yyyymmdd_numbers_are_dates_once_the_layout_is_given(tmp_path):
     path = _file("sales.csv", _text(_rows(date=lambda i: f"201102{1 + i % 20:02d}")))(tmp_path)
     with pytest.raises(SchemaError, match="numbers, not dates.*data.date_format=%Y%m%d"):
         run_stages(list(BASE) + [f"data.path={path}"])
-    cfg = check_config(list(BASE) + [f"data.path={path}", "data.date_format=%Y%m%d"])
-    tx = sources.load(OmegaConf.to_container(cfg.data, resolve=True)).transactions
+    cfg = load(list(BASE) + [f"data.path={path}", "data.date_format=%Y%m%d"])
+    tx = sources.load(cfg.data, cfg.seed).transactions
     assert tx["invoice_date"].iloc[:3].tolist() == list(pd.to_datetime(
         ["2011-02-01", "2011-02-02", "2011-02-03"]))  # fmt: skip
 
@@ -446,9 +438,9 @@ def test_non_positive_quantities_are_cleaned_and_counted_not_errors(tmp_path):
         rows[i] |= {"quantity": -i, "amount": -2.0}
     rows[4] |= {"quantity": 0, "amount": 0.0}
     path = _file("sales.csv", _text(rows))(tmp_path)
-    cfg = check_config(list(BASE) + [f"data.path={path}"])
-    loaded = sources.load(OmegaConf.to_container(cfg.data, resolve=True))
-    out, report = clean(loaded.transactions, OmegaConf.to_container(cfg.clean, resolve=True))
+    cfg = load(list(BASE) + [f"data.path={path}"])
+    loaded = sources.load(cfg.data, cfg.seed)
+    out, report = clean(loaded.transactions, cfg.clean)
     assert report.dropped["nonpositive_quantity"] == 4
     assert report.rows_out == 32 and (out["quantity"] > 0).all()
 

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import re
 
-from custseg.cli import _expand_overrides, project_root
+from custseg.cli import expand_overrides
+from custseg.config import project_root
 
 
 def test_mlflow_run_overrides_parameter_is_split_like_a_shell():
     argv = ["--overrides", "data=csv data.path='/my dir/a.csv' seed=3", "features=basket"]
-    assert _expand_overrides(argv) == [
+    assert expand_overrides(argv) == [
         "data=csv", "data.path=/my dir/a.csv", "seed=3", "features=basket"
     ]  # fmt: skip
-    assert _expand_overrides(["--overrides", ""]) == []
-    assert _expand_overrides(["a=1"]) == ["a=1"]
+    assert expand_overrides(["--overrides", ""]) == []
+    assert expand_overrides(["a=1"]) == ["a=1"]
 
 
 def test_ci_runs_exactly_the_readme_test_command():

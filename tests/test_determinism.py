@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from tests.clustering.test_parallel_workers import (
+from tests.tuning.test_parallel_workers import (
     SMALL,
     check_shared_study,
     init_mlflow_store,

@@ -19,12 +19,14 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from omegaconf import OmegaConf
 
+from custseg.clean import CleaningError, clean
+from custseg.config import Config
+from custseg.config.schema import Clean, TableData
 from custseg.data import sources
-from custseg.data.clean import CleaningError, clean
-from custseg.data.schema import CANONICAL, NUMERIC_COLUMNS, REQUIRED, SchemaError, validate
-from tests.conftest import make_cfg
+from custseg.data.errors import SchemaError
+from custseg.data.schema import CANONICAL, NUMERIC_COLUMNS, REQUIRED, validate
+from tests.conftest import make_config
 
 settings.register_profile(
     "custseg-properties",
@@ -134,8 +136,20 @@ def tables(draw: st.DrawFn, sound: bool = False) -> pd.DataFrame:
 
 
 @functools.cache
-def _clean_cfg() -> dict[str, Any]:
-    return OmegaConf.to_container(make_cfg().clean, resolve=True)  # type: ignore[return-value]
+def _config() -> Config:
+    """Composed once: Hydra takes longer than most examples."""
+    return make_config("data=csv", "data.path=export.csv")
+
+
+def _clean_cfg() -> Clean:
+    return _config().clean
+
+
+def _csv_cfg(path: Path) -> TableData:
+    """The csv source reading `path`, every required column under its canonical name."""
+    data = _config().data
+    assert isinstance(data, TableData)
+    return data.model_copy(update={"path": str(path), "columns": {c: c for c in REQUIRED}})
 
 
 def _assert_canonical(out: pd.DataFrame, rows: int) -> None:
@@ -195,7 +209,7 @@ def test_clean_counts_add_up_or_it_raises_a_cleaning_error(
         return
     cfg = _clean_cfg()
     if not switches.pop("defaults"):
-        cfg = {**cfg, **switches}
+        cfg = cfg.model_copy(update=switches)
     try:
         out, report = clean(tx, cfg)
     except CleaningError as exc:
@@ -204,26 +218,28 @@ def test_clean_counts_add_up_or_it_raises_a_cleaning_error(
         if "removed every row" in str(exc):  # only when the rules really took every row
             assert exc.column is None
         else:  # a cap: the value is in the table
-            cap = cfg[{"quantity": "max_quantity", "unit_price": "max_unit_price"}[exc.column]]
+            cap = getattr(
+                cfg, {"quantity": "max_quantity", "unit_price": "max_unit_price"}[exc.column]
+            )
             assert (tx[exc.column] > cap).any()
         return
     event("cleaned")
     assert report.rows_in == len(tx)
     assert report.rows_out == len(out) == report.rows_in - sum(report.dropped.values())
     assert report.customers == out["customer_id"].nunique()
-    if cfg["drop_duplicates"]:  # the first rule sees the whole table: an independent recount
+    if cfg.drop_duplicates:  # the first rule sees the whole table: an independent recount
         assert report.dropped["duplicates"] == int(tx.duplicated().sum())
         assert not out.duplicated().any()
-    if cfg["drop_missing_customer"]:  # then someone is left to segment
+    if cfg.drop_missing_customer:  # then someone is left to segment
         assert out["customer_id"].notna().all() and report.customers >= 1
-    if cfg["drop_nonpositive_quantity"]:
-        assert (out["quantity"] > 0).all() and (out["quantity"] <= cfg["max_quantity"]).all()
-    if cfg["drop_nonpositive_price"] and "unit_price" in tx and tx["unit_price"].notna().any():
+    if cfg.drop_nonpositive_quantity:
+        assert (out["quantity"] > 0).all() and (out["quantity"] <= cfg.max_quantity).all()
+    if cfg.drop_nonpositive_price and "unit_price" in tx and tx["unit_price"].notna().any():
         assert (out["unit_price"] > 0).all()
     for col in ("unit_price", "amount", "product_id"):  # present columns come out complete
         if col in tx and tx[col].notna().any():
             assert out[col].notna().all(), col
-    if cfg["drop_missing_customer"]:  # what is left is a valid canonical table again
+    if cfg.drop_missing_customer:  # what is left is a valid canonical table again
         again = validate(out, "prop.csv")
         pd.testing.assert_frame_equal(again, out, check_categorical=False)
 
@@ -240,11 +256,8 @@ def test_any_csv_file_loads_or_raises_a_schema_error(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.csv"
         path.write_bytes(data)
-        cfg = {"name": "csv", "kind": "table", "path": str(path), "format": "auto",
-               "date_format": None, "encoding": "utf-8", "read_options": {}, "constants": {},
-               "columns": {c: c for c in REQUIRED}}  # fmt: skip
         try:
-            loaded = sources.load(cfg)
+            loaded = sources.load(_csv_cfg(path), _config().seed)
         except SchemaError as exc:
             assert exc.file == str(path) and exc.fix, str(exc)
             event(f"SchemaError: {_kind(exc)}")

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custseg.data.schema import REQUIRED, SchemaError, validate
+from custseg.data.errors import SchemaError
+from custseg.data.schema import REQUIRED, validate
 
 
 def _good(n: int = 3) -> pd.DataFrame:

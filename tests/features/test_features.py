@@ -3,10 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hydra.utils import get_class
 
+from custseg.config import ConfigError, groups
 from custseg.data.schema import validate
-from custseg.features import REGISTRY, FeatureError, build_features
+from custseg.features import BUILDERS, FeatureError, align_columns, build_features, builder
 from custseg.features.scaling import make_transformer
+from tests.conftest import make_config
 
 
 def _tx() -> pd.DataFrame:
@@ -27,13 +30,15 @@ def _tx() -> pd.DataFrame:
 
 
 def test_value_quantity_matches_hand_count():
-    f = build_features(_tx(), "value_quantity")
+    cfg = make_config()
+    assert cfg.features.name == "value_quantity"  # the default set
+    f = build_features(_tx(), cfg.features)
     assert f.loc["a"].tolist() == [9.0, 6.0]
     assert f.loc["b"].tolist() == [5.0, 10.0]
 
 
 def test_basket_features_match_hand_count():
-    f = build_features(_tx(), "basket")
+    f = build_features(_tx(), make_config("features=basket").features)
     a = f.loc["a"]
     assert a["frequency"] == 2
     assert a["mean_basket_value"] == 4.5
@@ -48,39 +53,50 @@ def test_missing_column_names_it_and_the_sets_that_work():
     tx["amount"] = np.nan  # a source without prices, like Groceries
     tx["unit_price"] = np.nan
     with pytest.raises(FeatureError) as err:
-        build_features(tx, "value_quantity")
+        build_features(tx, make_config().features)
     msg = str(err.value)
     assert "'amount'" in msg and "feature sets that work on it: none" in msg
-    with pytest.raises(FeatureError, match="unknown feature set 'rfmx'"):
-        build_features(_tx(), "rfmx")
+    # an unknown set is refused when the config is composed, naming the group and the options
+    with pytest.raises(ConfigError) as bad:
+        make_config("features=rfmx")
+    msg = str(bad.value)
+    assert "features=rfmx" in msg and "no option 'rfmx'" in msg and "did you mean 'rfm'" in msg
 
 
-def test_every_registered_set_has_a_config_file():
-    from custseg.cli import conf_dir
-
-    configs = {p.stem for p in (conf_dir() / "features").glob("*.yaml")}
-    assert set(REGISTRY) == configs
+def test_every_config_option_names_its_builder_class():
+    """The string lookup of the old registry is the config's `_target_` now: each option's
+    target is the BUILDERS class of that name, and every builder has an option."""
+    options = groups()["features"]
+    assert {b.NAME for b in BUILDERS} == set(options)
+    for name in options:
+        cfg = make_config(f"features={name}").features
+        cls = get_class(cfg.target)
+        assert cls in BUILDERS and name == cls.NAME
+        assert type(builder(cfg)) is cls
 
 
 def test_transformer_logs_then_scales_and_rejects_negatives():
-    f = build_features(_tx(), "value_quantity")
-    t = make_transformer(list(f.columns), ["total_value"], "standard")
+    b = builder(make_config("features.log1p=[total_value]").features)
+    f = b.fit_transform(_tx())
+    t = b.scaling(seed=0)
     out = pd.DataFrame(t.fit_transform(f), columns=t.get_feature_names_out())
     assert list(out.columns) == ["total_value", "total_quantity"]
     expected = np.log1p(f["total_value"])
     expected = (expected - expected.mean()) / expected.std(ddof=0)
     np.testing.assert_allclose(out["total_value"], expected)
+    np.testing.assert_allclose(out["total_quantity"], [-1.0, 1.0])  # scaled, not logged
     with pytest.raises(FeatureError, match="non-negative"):
         make_transformer(list(f.columns), ["total_value"], "none").fit_transform(-f)
-    with pytest.raises(FeatureError, match="features.scaler"):
-        make_transformer(list(f.columns), [], "minmaxx")
-    with pytest.raises(FeatureError, match="features.log1p"):
-        make_transformer(list(f.columns), ["recency"], "standard")
+    # scaler and log1p names are checked with the config, naming the key
+    with pytest.raises(ConfigError, match="features.scaler") as err:
+        make_config("features.scaler=minmaxx")
+    assert err.value.key == "features.scaler"
+    with pytest.raises(ConfigError, match=r"features.log1p\[0\]") as err:
+        make_config("features.log1p=[recency]")
+    assert err.value.key == "features.log1p[0]"
 
 
 def test_align_columns_folds_unseen_one_hots_into_other_and_zero_fills():
-    from custseg.features.registry import align_columns
-
     later = pd.DataFrame(
         {"recency": [1.0, 2.0], "region_B": [1.0, 0.0], "region_Z": [0.0, 1.0]}, index=["a", "b"]
     )

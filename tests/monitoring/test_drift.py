@@ -1,52 +1,48 @@
-"""Segment drift: counting by hand, the split date, planted truth on demo data, Online Retail."""
+"""Segment drift: counting by hand, the split date, planted truth on demo data, a given model,
+Online Retail."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
 
-from custseg.data import sources
-from custseg.data.clean import clean
-from custseg.data.schema import validate
-from custseg.data.synthetic import DemoParams, generate
+from custseg.clean import clean
+from custseg.config import Config
+from custseg.data.sources import load
+from custseg.model import CustomerModel
 from custseg.monitoring.drift import (
     DriftResult,
     drift,
-    migration_plot,
     migration_table,
+    segmentation_only,
     size_shares,
     split_date,
 )
-from tests.conftest import make_cfg
+from custseg.report.migration_plot import migration_plot
+from tests.conftest import make_config
 
-
-def _cfgs(*overrides: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    cfg = make_cfg(*overrides)
-    return (
-        OmegaConf.to_container(cfg.features, resolve=True),  # type: ignore[return-value]
-        OmegaConf.to_container(cfg.algorithm, resolve=True),
-        OmegaConf.to_container(cfg.metrics, resolve=True),
-    )
+SMALL = "data.generator.n_rows=20000"
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[pd.DataFrame, pd.DataFrame]:
-    data = generate(DemoParams(n_rows=100_000), seed=42)
-    clean_cfg = OmegaConf.to_container(make_cfg().clean)
-    tx, _ = clean(validate(data.transactions, "demo"), clean_cfg)  # type: ignore[arg-type]
-    return tx, data.truth.customers
+def config() -> Config:
+    return make_config(SMALL, "features=basket", "report=none")
 
 
 @pytest.fixture(scope="module")
-def demo_drift(demo: tuple[pd.DataFrame, pd.DataFrame]) -> DriftResult:
-    features, algorithm, metrics = _cfgs("features=basket")
-    assert algorithm["name"] == "kmeans" and algorithm["n_clusters"] == 5
-    return drift(demo[0], features, algorithm, None, 42, metrics)
+def demo(config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    loaded = load(config.data, config.seed)
+    tx, _ = clean(loaded.transactions, config.clean)
+    return tx, loaded.truth.customers
+
+
+@pytest.fixture(scope="module")
+def demo_drift(demo: tuple[pd.DataFrame, pd.DataFrame], config: Config) -> DriftResult:
+    assert config.segment.name == "kmeans" and config.segment.n_clusters == 5
+    return drift(demo[0], config)
 
 
 def test_migration_table_by_hand() -> None:
@@ -83,7 +79,7 @@ def test_split_date_default_is_midpoint_and_out_of_range_fails() -> None:
     assert split_date(tx, None) == pd.Timestamp("2011-01-06")
     assert split_date(tx, "2011-01-03") == pd.Timestamp("2011-01-03")
     for bad in ("2010-12-01", "2011-01-01", "2011-01-12"):
-        with pytest.raises(ValueError, match="drift.split"):
+        with pytest.raises(ValueError, match="monitoring.split"):
             split_date(tx, bad)
 
 
@@ -95,6 +91,8 @@ def test_drift_on_demo(demo_drift: DriftResult, demo: tuple[pd.DataFrame, pd.Dat
     assert r.split == mid
     assert r.migration.to_numpy().sum() == r.customers_both
     assert r.customers_both <= min(r.customers_a, r.customers_b)
+    assert r.customers_a == tx.loc[dates < mid, "customer_id"].nunique()
+    assert r.customers_b == tx.loc[dates >= mid, "customer_id"].nunique()
     assert r.sizes["share_a"].sum() == pytest.approx(1.0)
     assert r.sizes["share_b"].sum() == pytest.approx(1.0)
     assert np.allclose(r.sizes["shift"], r.sizes["share_b"] - r.sizes["share_a"])
@@ -103,20 +101,57 @@ def test_drift_on_demo(demo_drift: DriftResult, demo: tuple[pd.DataFrame, pd.Dat
     assert len(r.labels_b_by_a) == len(r.labels_b_by_b) == r.customers_b
 
     # planted truth: lapsed customers buy only in the first 40% of the year, so not in B
-    lapsed = set(truth.loc[truth["segment"] == "lapsed", "customer_id"])
+    lapsed = set(truth.loc[truth["segment"] == "lapsed", "customer_id"].astype(str))
     in_b = set(r.labels_b_by_a.index)
-    assert len(lapsed) > 100
+    assert len(lapsed) >= 50
     assert len(lapsed & in_b) <= 0.01 * len(lapsed)
 
 
+def test_drift_applies_model_a_to_period_b(
+    demo_drift: DriftResult, demo: tuple[pd.DataFrame, pd.DataFrame], config: Config
+) -> None:
+    """Model A is a customer model fitted on period A alone: refitting it here and applying it
+    to B gives B's labels; the migration rows are its labels on A."""
+    tx = demo[0]
+    r = demo_drift
+    dates = pd.to_datetime(tx["invoice_date"])
+    model_a = CustomerModel(segmentation_only(config)).fit(tx[dates < r.split])
+    assert model_a.rules_ is None and not model_a.recommenders_  # segmentation only
+    pd.testing.assert_series_equal(model_a.segment(tx[dates >= r.split], clean=False),
+                                   r.labels_b_by_a, check_names=False)  # fmt: skip
+    labels_a = model_a.segment(tx[dates < r.split], clean=False)
+    expected, moved = migration_table(labels_a, r.labels_b_by_a)
+    pd.testing.assert_frame_equal(r.migration, expected)
+    assert r.moved_share == moved
+
+
+def test_drift_with_a_given_model_scores_both_periods_with_it(
+    demo: tuple[pd.DataFrame, pd.DataFrame], config: Config
+) -> None:
+    """A given model (here fitted on everything, with other parameters than the drift config's)
+    labels both periods, and the refit on B uses that model's settings, not the config's."""
+    tx = demo[0]
+    other = make_config(SMALL, "features=rfm", "segment.n_clusters=3", "rules=none",
+                        "recommend=none", "report=none")  # fmt: skip
+    model = CustomerModel(other).fit(tx)
+    r = drift(tx, config, model)
+    dates = pd.to_datetime(tx["invoice_date"])
+    pd.testing.assert_series_equal(r.labels_b_by_a, model.segment(tx[dates >= r.split],
+                                                                  clean=False))  # fmt: skip
+    a = model.segment(tx[dates < r.split], clean=False)
+    assert r.customers_a == len(a) and r.sizes["share_a"].sum() == pytest.approx(1.0)
+    assert set(r.labels_b_by_a) <= {0, 1, 2} and set(r.labels_b_by_b) <= {0, 1, 2}
+    assert list(r.migration.index) == [0, 1, 2]
+
+
 def test_drift_too_few_customers_names_the_setting(
-    demo: tuple[pd.DataFrame, pd.DataFrame],
+    demo: tuple[pd.DataFrame, pd.DataFrame], config: Config
 ) -> None:
     tx = demo[0]
-    features, algorithm, metrics = _cfgs("features=basket")
     last = pd.to_datetime(tx["invoice_date"]).max()  # period B: the last invoice's customers
-    with pytest.raises(ValueError, match="drift.split.*period B.*fewer than"):
-        drift(tx, features, algorithm, str(last), 42, metrics)
+    late = make_config(SMALL, "features=basket", f"monitoring.split='{last}'")
+    with pytest.raises(ValueError, match=r"monitoring.split.*period B.*fewer than"):
+        drift(tx, late)
 
 
 def test_migration_plot_writes_png(demo_drift: DriftResult, tmp_path: Path) -> None:
@@ -126,14 +161,9 @@ def test_migration_plot_writes_png(demo_drift: DriftResult, tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_drift_on_online_retail(online_retail_path: Path, tmp_path: Path) -> None:
-    cfg = make_cfg("data=online_retail", "features=rfm")
-    data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
-    tx, _ = clean(
-        sources.load(data_cfg).transactions,  # type: ignore[arg-type]
-        OmegaConf.to_container(cfg.clean, resolve=True),  # type: ignore[arg-type]
-    )
-    features, algorithm, metrics = _cfgs("features=rfm")
-    r = drift(tx, features, algorithm, "2011-07-01", 42, metrics)
+    cfg = make_config("data=online_retail", "features=rfm", "monitoring.split=2011-07-01")
+    tx, _ = clean(load(cfg.data, cfg.seed).transactions, cfg.clean)
+    r = drift(tx, cfg)
     assert r.split == pd.Timestamp("2011-07-01")
     assert r.migration.to_numpy().sum() == r.customers_both > 0
     assert r.sizes["share_a"].sum() == pytest.approx(1.0)

@@ -5,33 +5,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
-from sklearn.cluster import KMeans
 
-from custseg.cli import conf_dir
-from custseg.data.clean import clean
-from custseg.data.synthetic import DemoParams, generate
-from custseg.features.registry import build_features
-from custseg.features.scaling import make_transformer
+from custseg.clean import clean
+from custseg.config.schema import Profiling
+from custseg.data.sources import load
+from custseg.model import CustomerModel
 from custseg.profiling.personas import NAMES, assign_personas, personas_table
 from custseg.profiling.profiles import customer_descriptors
-from tests.conftest import make_cfg
+from tests.conftest import make_config
 
 PLANTED = ("high_value", "bulk", "premium", "regular", "lapsed")
+SMALL = "data.generator.n_rows=20000"
 
 
 @pytest.fixture(scope="module")
 def demo() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    d = generate(DemoParams(n_rows=100_000), seed=42)
-    tx, _ = clean(d.transactions, OmegaConf.to_container(make_cfg().clean))
+    cfg = make_config(SMALL)
+    loaded = load(cfg.data, cfg.seed)
+    tx, _ = clean(loaded.transactions, cfg.clean)
     desc = customer_descriptors(tx)
-    truth = d.truth.customers.set_index(d.truth.customers["customer_id"].astype("str"))
+    customers = loaded.truth.customers
+    truth = customers.set_index(customers["customer_id"].astype("str"))
     return tx, desc, truth["segment"].reindex(desc.index)
 
 
 @pytest.fixture(scope="module")
-def playbook() -> dict:
-    return OmegaConf.to_container(OmegaConf.load(conf_dir() / "playbook" / "default.yaml"))
+def playbook() -> Profiling:
+    return make_config().profiling
 
 
 def _codes(truth: pd.Series) -> tuple[pd.Series, dict[str, str]]:
@@ -39,34 +39,42 @@ def _codes(truth: pd.Series) -> tuple[pd.Series, dict[str, str]]:
     return truth.map(codes).astype("int64"), {str(i): n for n, i in codes.items()}
 
 
-def test_playbook_covers_every_key(playbook: dict) -> None:
-    assert set(playbook["actions"]) == set(NAMES)
-    assert all(1 <= len(v) <= 3 for v in playbook["actions"].values())
-    assert playbook["currency"] == "£"
+def test_playbook_covers_every_key(playbook: Profiling) -> None:
+    assert set(playbook.actions) == set(NAMES)
+    assert all(1 <= len(v) <= 3 for v in playbook.actions.values())
+    assert playbook.currency == "£"
 
 
-def test_planted_segments_named(demo, playbook: dict) -> None:
+def test_planted_segments_named(demo, playbook: Profiling) -> None:
     _, desc, truth = demo
     seg, name_of = _codes(truth)
-    personas = assign_personas(desc, seg, playbook["actions"], currency="£")
+    personas = assign_personas(desc, seg, playbook.actions, currency=playbook.currency)
     assert {p.segment: p.key for p in personas} == name_of
     for p in personas:
         assert p.name == NAMES[p.key]  # one segment per key: no suffix
-        assert p.actions == playbook["actions"][p.key]
+        assert p.actions == playbook.actions[p.key]
         assert "customers" in p.description and "£" in p.description
         assert p.rfm_label is None
 
 
 def test_found_segments_named_by_majority(demo) -> None:
+    """The fitted model names the segments it found after the planted segment most of their
+    customers come from, with the configured actions and currency."""
     tx, desc, truth = demo
-    cfg = make_cfg("features=basket")
-    feats = build_features(tx, "basket", cfg.features)
-    trans = make_transformer(list(feats.columns), list(cfg.features.log1p), cfg.features.scaler)
-    labels = KMeans(5, n_init=10, random_state=0).fit_predict(trans.fit_transform(feats))
-    found = pd.Series(labels, index=feats.index)
+    cfg = make_config(SMALL, "features=basket", "rules=none", "recommend=none", "report=none",
+                      "profiling.currency=EUR")  # fmt: skip
+    model = CustomerModel(cfg).fit(tx)
+    found = model.segment(tx, clean=False)
+    assert set(found) == set(range(5))
     majority = truth.reindex(found.index).groupby(found).agg(lambda s: s.value_counts().idxmax())
-    keys = {p.segment: p.key for p in assign_personas(desc, found, {})}
+    keys = {p.segment: p.key for p in model.personas_}
     assert keys == {str(k): v for k, v in majority.items()}
+    assert set(keys.values()) == set(PLANTED)  # each planted segment found once
+    for p in model.personas_:
+        assert p.actions == cfg.profiling.actions[p.key] and "EUR" in p.description
+    # the same personas as naming the found labels directly
+    direct = assign_personas(desc, found, cfg.profiling.actions, currency="EUR")
+    assert model.personas_ == direct
 
 
 def test_keys_do_not_depend_on_numbering(demo) -> None:
@@ -92,16 +100,16 @@ def test_shared_key_gets_suffix(demo) -> None:
     assert names == ["Lapsed one-off buyers (1)", "Lapsed one-off buyers (2)"]
 
 
-def test_unassigned(demo, playbook: dict) -> None:
+def test_unassigned(demo, playbook: Profiling) -> None:
     _, desc, truth = demo
     seg, _ = _codes(truth)
     seg = seg.copy()
     seg.iloc[:40] = -1
-    personas = assign_personas(desc, seg, playbook["actions"])
+    personas = assign_personas(desc, seg, playbook.actions)
     last = personas[-1]
     assert last.segment == "-1" and last.key == "unassigned"
     assert last.name == "Unassigned (outliers)"
-    assert last.actions == playbook["actions"]["unassigned"]
+    assert last.actions == playbook.actions["unassigned"]
     table = personas_table(personas)
     assert list(table.index) == ["0", "1", "2", "3", "4", "-1"]
     assert list(table.columns) == ["key", "name", "description", "rfm_label", "actions"]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from custseg.recommend.blend import MODES, blend
-from custseg.recommend.common import empty_recs
+from custseg.recommend.frame import empty_recs
 
 
 def _recs(source: str, rows: list[tuple[str, str, float]]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from custseg.recommend import crosssell
-from custseg.recommend.common import History
+from custseg.recommend.history import History
 
 
 def _rules(rows: list[tuple[str, tuple[str, ...], tuple[str, ...], float, float]]) -> pd.DataFrame:

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from custseg.data.schema import validate
-from custseg.recommend.common import History
 from custseg.recommend.evaluate import evaluation_table, metrics_at_k, time_split
+from custseg.recommend.history import History
 
 LINES = [  # customer, product, date (10 days: 2024-01-01 .. 2024-01-10)
     ("a", "P1", "2024-01-01 10:00"),

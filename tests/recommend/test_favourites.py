@@ -5,7 +5,7 @@ import pytest
 
 from custseg.data.schema import validate
 from custseg.recommend import favourites
-from custseg.recommend.common import History, histories
+from custseg.recommend.history import History, histories
 
 LINES = [  # customer, product; a buys P1 twice, which must count once
     ("a", "P1"), ("a", "P1"), ("a", "P2"),
@@ -95,3 +95,27 @@ def test_buyers_may_be_a_ready_history():
     pd.testing.assert_frame_equal(
         favourites.popular(history, history), favourites.popular(tx, history)
     )
+
+
+def test_a_ranking_made_earlier_serves_like_recommend():
+    # what a fitted model stores (the ranking, cut to `top` per segment) and serves later
+    tx = _tx()
+    history = histories(tx) | {"g": set()}
+    full = favourites.segment_ranking(tx, SEGMENT)
+    pd.testing.assert_frame_equal(
+        favourites.from_ranking(full, history, SEGMENT, 3),
+        favourites.recommend(tx, history, SEGMENT, k=3),
+    )
+    top = favourites.segment_ranking(tx, SEGMENT, top=2)
+    assert top[["group", "item"]].values.tolist() == [
+        ["0", "P1"], ["0", "P2"], ["1", "P5"], ["1", "P1"]
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(
+        top, full.groupby("group", sort=False).head(2).reset_index(drop=True)
+    )
+    assert _lists(favourites.from_ranking(top, history, SEGMENT, 3)) == {
+        "b": [("P2", round(2 / 3, 4))],
+        "e": [("P1", 0.5)],
+        "g": [("P5", 1.0), ("P1", 0.5)],
+    }  # a and c already have both of segment 0's top 2; d has both of segment 1's
+    assert favourites.from_ranking(top.iloc[:0], history, SEGMENT, 3).empty

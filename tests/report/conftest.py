@@ -1,16 +1,19 @@
-"""Hand-made stand-ins for a run's outputs (profiles, personas, rules, evaluation), shaped exactly
-like custseg.profiling's, so the report can be tested without running the pipeline."""
+"""Hand-made stand-ins for a run's outputs (profiles, personas, rules, tuning, evaluation), shaped
+exactly like custseg.profiling's and custseg.tuning's, so the figures and the report can be tested
+without running the pipeline."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from sklearn.datasets import make_blobs
 
-from custseg.report import plots
+from custseg.report.figures import FigureInput, draw_figures
 from custseg.report.report import ReportInput
 
 N_SEGMENTS = 8
@@ -106,30 +109,102 @@ def fake_evaluation() -> pd.DataFrame:
                         index=["blend", "crosssell", "popular (baseline)"])  # fmt: skip
 
 
+def fake_trials(n: int = 40) -> pd.DataFrame:
+    """TuningResult.table(): one row per trial, three on the front, trial 7 chosen."""
+    rng = np.random.default_rng(7)
+    trials = pd.DataFrame({"silhouette": rng.uniform(0.2, 0.6, n),
+                           "davies_bouldin": rng.uniform(0.6, 1.6, n),
+                           "eligible": rng.random(n) > 0.2,
+                           "n_segments": rng.integers(3, 10, n)})  # fmt: skip
+    trials.index.name = "trial"
+    trials["on_front"] = trials.index.isin([3, 7, 11])
+    trials["chosen"] = trials.index == 7
+    trials.loc[[3, 7, 11], "eligible"] = True
+    return trials
+
+
+def fake_elbow() -> pd.DataFrame:
+    """tuning.elbow: quality per k."""
+    rng = np.random.default_rng(8)
+    return pd.DataFrame({"k": range(2, 11), "inertia": np.linspace(9000, 2000, 9),
+                         "silhouette": rng.uniform(0.2, 0.5, 9),
+                         "davies_bouldin": rng.uniform(0.7, 1.3, 9)}).set_index("k")  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def segment_labels() -> list[str]:
     return [str(i) for i in range(N_SEGMENTS)] + ["-1"]
 
 
 @pytest.fixture(scope="session")
-def report_input(
-    tmp_path_factory: pytest.TempPathFactory, blobs: tuple[np.ndarray, np.ndarray],
-    segment_labels: list[str],
-) -> ReportInput:  # fmt: skip
-    """A complete ReportInput with real figures drawn from the fake data."""
+def figure_input(blobs: tuple[np.ndarray, np.ndarray], segment_labels: list[str]) -> FigureInput:
+    """A run with every optional part present: draw_figures can draw all its figures."""
     X, y = blobs
     labels = segment_labels
-    src = tmp_path_factory.mktemp("figs")
-    summary = fake_summary(labels)
-    top = fake_top_products(labels[:-1])
-    figures: dict[str, Path] = {
-        "scatter": plots.segment_scatter(X, y, FEATURES, src / "scatter.png", "Segments", 1500),
-        "sizes": plots.size_revenue_plot(summary, src / "sizes.png", "Size and revenue"),
-        "region_mix": plots.mix_heatmap(
-            fake_mix(labels, 5, "region"), src / "region.png", "Region mix", "region"
-        ),  # fmt: skip
-        "top_items": plots.top_items_plot(top, src / "top_items.png", "Top products"),
-    }
+    return FigureInput(
+        what="online_retail / rfm / kmeans-k8", X=X, labels=y, feature_names=FEATURES,
+        summary=fake_summary(labels), region_mix=fake_mix(labels, 5, "region"),
+        category_mix=fake_mix(labels, 40, "category"),
+        top_products=fake_top_products(labels[:-1]), max_points=1500, seed=0,
+        tuning_table=fake_trials(), elbow=fake_elbow(), chosen_k=8,
+        tuning_title="online_retail / rfm / kmeans: 40 trials", rules=fake_rules(labels[:-1]),
+        product_names=dict(PRODUCTS),
+    )  # fmt: skip
+
+
+def _title_of(fig: Figure) -> str:
+    """A figure's suptitle and axes titles, one per line."""
+    parts = [fig.get_suptitle()] if fig.get_suptitle() else []
+    return "\n".join(parts + [ax.get_title() for ax in fig.axes])
+
+
+@pytest.fixture
+def titles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every title (suptitle and axes titles) of each figure as it is saved, in order."""
+    seen: list[str] = []
+    real = Figure.savefig
+
+    def spy(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        seen.append(_title_of(fig))
+        real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    return seen
+
+
+@pytest.fixture(scope="session")
+def drawn_titled(
+    tmp_path_factory: pytest.TempPathFactory, figure_input: FigureInput
+) -> tuple[dict[str, Path], list[str]]:
+    """Every figure of `figure_input`, drawn once per test session, and the titles of the
+    figures in the order they were saved."""
+    seen: list[str] = []
+    real = Figure.savefig
+
+    def spy(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        seen.append(_title_of(fig))
+        real(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", spy)
+        drawn = draw_figures(figure_input, tmp_path_factory.mktemp("figs"))
+    return drawn, seen
+
+
+@pytest.fixture(scope="session")
+def drawn(drawn_titled: tuple[dict[str, Path], list[str]]) -> dict[str, Path]:
+    """Every figure of `figure_input`: name -> PNG, as draw_figures returned them."""
+    return drawn_titled[0]
+
+
+@pytest.fixture(scope="session")
+def report_input(
+    figure_input: FigureInput, drawn: dict[str, Path], segment_labels: list[str]
+) -> ReportInput:
+    """A complete ReportInput with the real figures of draw_figures."""
+    labels = segment_labels
+    summary = figure_input.summary
+    top = figure_input.top_products
     run = {"data": "online_retail (fake)", "rows_after_cleaning": 391_234, "customers": 4000,
            "features": FEATURES, "algorithm": "kmeans", "params": {"n_clusters": 8, "seed": 0},
            "metrics": {"silhouette": 0.41, "davies_bouldin": 0.87},
@@ -137,6 +212,6 @@ def report_input(
            "run_id": "abc123", "run_name": "online_retail/rfm/kmeans-k8"}  # fmt: skip
     return ReportInput(
         title="Customer segments <test> & co", run=run, summary=summary,
-        personas=fake_personas(labels[:-1]), figures=figures, top_pairs=fake_rules(labels[:-1]),
+        personas=fake_personas(labels[:-1]), figures=dict(drawn), top_pairs=figure_input.rules,
         evaluation=fake_evaluation(), top_products=top, product_names=dict(PRODUCTS),
     )  # fmt: skip

@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from custseg.report.report import ReportInput, _md_table, write_report
+from custseg.report.figures import CAPTIONS
+from custseg.report.render import md_table
+from custseg.report.report import ReportInput, write_report
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,31 @@ def test_optional_parts_absent(tmp_path: Path, report_input: ReportInput) -> Non
     assert "Segment 0: Segment 0" in md.read_text(encoding="utf-8")
 
 
+def test_every_figure_shown_with_its_caption(
+    written: tuple[Path, Path], report_input: ReportInput
+) -> None:
+    """Figures appear in the order given (draw_figures' report order), each with the caption
+    of figures.FIGURES, in both files."""
+    text = written[1].read_text(encoding="utf-8")
+    expected = [CAPTIONS[name] for name in report_input.figures]
+    assert re.findall(r"<figcaption>([^<]*)</figcaption>", text) == expected
+    assert re.findall(r'<img alt="([^"]*)"', text) == expected
+    md = written[0].read_text(encoding="utf-8")
+    assert re.findall(r"!\[([^\]]*)\]\(figures/", md) == expected
+    assert "Tuning trials" in expected  # pareto_front's caption, lost under the old key
+
+
+def test_figure_without_caption_is_named_and_warned(
+    tmp_path: Path, report_input: ReportInput, caplog: pytest.LogCaptureFixture
+) -> None:
+    extra = tmp_path / "custom.png"
+    extra.write_bytes(next(iter(report_input.figures.values())).read_bytes())
+    figs = {**report_input.figures, "my_custom_figure": extra}
+    md, _ = write_report(replace(report_input, figures=figs), tmp_path / "out")
+    assert "**my custom figure**" in md.read_text(encoding="utf-8")
+    assert "has no caption" in caplog.text
+
+
 def test_missing_figure_is_left_out(tmp_path: Path, report_input: ReportInput) -> None:
     figs = {**report_input.figures, "ghost": tmp_path / "nope.png"}
     _, page = write_report(replace(report_input, figures=figs), tmp_path / "out")
@@ -91,5 +118,5 @@ def test_missing_figure_is_left_out(tmp_path: Path, report_input: ReportInput) -
 
 
 def test_md_table_escapes_pipes() -> None:
-    table = _md_table(pd.DataFrame({"a": ["x|y"], "b": [1]}))
+    table = md_table(pd.DataFrame({"a": ["x|y"], "b": [1]}))
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]

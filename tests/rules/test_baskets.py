@@ -15,11 +15,14 @@ Baskets per item (invoice): A 2, B 2, C 1, D 1.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from custseg.config.schema import Rules
 from custseg.data.schema import validate
 from custseg.rules.baskets import BASKET_KEYS, ITEM_KEYS, Baskets, make_baskets
 
@@ -65,6 +68,9 @@ def contents(b: Baskets) -> dict[str, set[str]]:
 def test_registries_name_the_config_choices():
     assert list(BASKET_KEYS) == ["invoice", "customer_day", "customer"]
     assert ITEM_KEYS == ("product_id", "product_name", "category")
+    # and the typed config accepts exactly these
+    assert set(get_args(Rules.model_fields["basket"].annotation)) == set(BASKET_KEYS)
+    assert set(get_args(Rules.model_fields["item"].annotation)) == set(ITEM_KEYS)
 
 
 def test_invoice_baskets(tx):

@@ -14,7 +14,7 @@ from custseg.tracking.compare import main as compare_main
 from custseg.tracking.compare import runs_table
 
 # segmentation only: rules, recommendations and reports have tests of their own
-SWEEP = ["-m", "features=value_quantity,rfm,rfm_region", "algorithm=kmeans,gmm,hdbscan",
+SWEEP = ["-m", "features=value_quantity,rfm,rfm_region", "segment=kmeans,gmm,hdbscan",
          "rules=none", "report=none"]  # fmt: skip
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from custseg.pipeline import run
-from custseg.tracking.logging import csv_safe, flatten, redact
-from tests.conftest import make_cfg
+from custseg.redact import redact
+from custseg.tracking.run import csv_safe, flatten
+from tests.conftest import make_config, run_logged
 
 
 def test_redact_hides_passwords_in_uris_only():
@@ -15,6 +15,8 @@ def test_redact_hides_passwords_in_uris_only():
     assert redact("postgresql+psycopg2://u:p@db/m") == "postgresql+psycopg2://u:***@db/m"
     assert redact("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
     assert redact("a:b@c") == "a:b@c"  # not a URI
+    assert redact("http://:token@host/x") == "http://:***@host/x"  # no user, a token
+    assert redact("postgresql://u:p@ss@db/m") == "postgresql://u:***@db/m"  # '@' in a password
     flat = flatten({"tracking": {"uri": "https://me:pw@mlflow.example:443"}})
     assert flat["tracking.uri"] == "https://me:***@mlflow.example:443"
 
@@ -32,10 +34,11 @@ def test_csv_export_neutralises_formulas_but_keeps_numbers_and_labels():
 
 def test_credentials_in_config_never_reach_params_tags_or_config_artifact(tracking_uri, tmp_path):
     secret = "http://analyst:hunter2@warehouse.example/export"
-    cfg = make_cfg(f"tracking.uri={tracking_uri}", "data.generator.n_rows=20000",
-                   f"+source_url={secret}", "report=none", "rules=none")  # fmt: skip
-    result = run(cfg, tmp_path)
+    cfg = make_config(f"tracking.uri={tracking_uri}", "data.generator.n_rows=20000",
+                      f"run_name='from {secret}'", "report=none", "rules=none")  # fmt: skip
+    result = run_logged(cfg, tmp_path)
     r = MlflowClient(tracking_uri).get_run(result.run_id)
-    assert r.data.params["source_url"] == "http://analyst:***@warehouse.example/export"
+    assert r.data.params["run_name"] == "from http://analyst:***@warehouse.example/export"
+    assert r.info.run_name == r.data.params["run_name"]
     assert not any("hunter2" in v for v in [*r.data.params.values(), *r.data.tags.values()])
     assert "hunter2" not in (tmp_path / "config.yaml").read_text()

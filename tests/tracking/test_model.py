@@ -1,5 +1,6 @@
-"""The deployable model: registry, fresh-process loading, batch scoring, HTTP serving, and a
-real tracking server."""
+"""The deployable model is the model the run fitted and evaluated: registry, fresh-process
+loading, batch scoring, HTTP serving (the served lists are the logged lists, item for item), the
+evaluation's "custseg" row computed by the same `recommend`, and a real tracking server."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from custseg.pipeline import run
-from custseg.tracking.model import to_model_input
-from tests.conftest import clean_env, free_port, make_cfg, wait_until_up
+from custseg.model import CustomerModel
+from custseg.recommend.evaluate import evaluation_table, time_split
+from custseg.recommend.holdout import past_config
+from custseg.tracking.pyfunc import load_model, to_model_input
+from tests.conftest import clean_env, free_port, make_config, run_logged, wait_until_up
 
+pytestmark = pytest.mark.slow  # a registered run, serving, a server: end to end
 NAME = "custseg-demo"
 
 
@@ -25,8 +29,9 @@ NAME = "custseg-demo"
 def registered(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("model")
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    result = run(make_cfg(f"tracking.uri={uri}", "+experiment=demo_basket",
-                          f"tracking.register_as={NAME}", "report=none"), tmp / "out")  # fmt: skip
+    result = run_logged(make_config(f"tracking.uri={uri}", "+experiment=demo_basket",
+                                    f"tracking.register_as={NAME}", "report=none"),
+                        tmp / "out")  # fmt: skip
     tx = result.transactions
     some = tx["customer_id"].dropna().astype(str).drop_duplicates().head(25)
     payload = to_model_input(tx[tx["customer_id"].astype(str).isin(some)])
@@ -44,8 +49,8 @@ def test_run_registers_a_model_that_scores_transactions(registered):
     assert expected["persona"].str.len().gt(0).all()
     tx = result.transactions.astype({"customer_id": str, "product_id": str})
     for row in expected.itertuples():
-        items = json.loads(row.recommendations)
-        assert 0 < len(items) <= 10 and len(json.loads(row.sources)) == len(items)
+        items = list(row.recommendations)
+        assert 0 < len(items) <= 10 and len(row.sources) == len(items)
         bought = set(tx.loc[tx["customer_id"] == row.customer_id, "product_id"])
         assert not bought & set(items)  # never recommend what the customer has
 
@@ -63,7 +68,19 @@ def test_registered_model_loads_and_scores_in_a_fresh_process(registered):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, env=clean_env(),
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp / "out.parquet"), registered["expected"])
+    got = pd.read_parquet(tmp / "out.parquet")
+    for col in ("recommendations", "sources"):
+        got[col] = got[col].map(list)
+    pd.testing.assert_frame_equal(got, registered["expected"])
+
+
+def _logged_lists(uri: str, run_id: str, dst) -> pd.DataFrame:
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="recommendations.parquet", dst_path=str(dst),
+        tracking_uri=uri,
+    )  # fmt: skip
+    recs = pd.read_parquet(path).astype({"customer_id": str, "item": str, "source": str})
+    return recs.sort_values(["customer_id", "rank"])
 
 
 def test_served_predictions_equal_in_process_predictions(registered):
@@ -85,8 +102,39 @@ def test_served_predictions_equal_in_process_predictions(registered):
         proc.terminate()
         proc.wait(timeout=30)
     expected = registered["expected"]
-    served = served[expected.columns].astype(expected.dtypes.to_dict())
-    pd.testing.assert_frame_equal(served, expected)
+    served = served[expected.columns].astype({"customer_id": str, "segment": "int64"})
+    pd.testing.assert_frame_equal(served, expected.astype({"customer_id": str}))
+    # the served lists are exactly the lists the run logged, item by item, in order
+    logged = _logged_lists(registered["uri"], registered["result"].run_id, registered["tmp"])
+    logged = logged[logged["customer_id"].isin(served["customer_id"])]
+    want = logged.groupby("customer_id")["item"].agg(list)
+    got = served.set_index("customer_id")["recommendations"]
+    assert len(want) == len(got) == 25
+    assert {c: list(v) for c, v in got.items()} == {c: list(v) for c, v in want.items()}
+    sources = logged.groupby("customer_id")["source"].agg(list)
+    assert {c: list(v) for c, v in served.set_index("customer_id")["sources"].items()} == {
+        c: list(v) for c, v in sources.items()
+    }
+
+
+def test_the_evaluated_custseg_row_is_the_served_models_recommend(registered):
+    """Refit the same class on the evaluation's training window and call the same public
+    `recommend` on the test customers: the metrics are the ones the run logged."""
+    result = registered["result"]
+    config = result.config
+    ev = config.recommend.evaluate
+    train, test_items, _ = time_split(result.transactions, ev.cutoff, ev.test_fraction)
+    past = CustomerModel(past_config(config, result.model)).fit(train)
+    lines = train[train["customer_id"].astype(str).isin(test_items.customers)]
+    recs = past.recommend(lines, clean=False)
+    table = evaluation_table({"custseg": recs}, test_items, tuple(ev.ks),
+                             past.training_.catalogue)  # fmt: skip
+    logged = MlflowClient(registered["uri"]).get_run(result.run_id).data.metrics
+    for col, value in table.loc["custseg"].items():
+        assert logged[f"eval.custseg.{col.replace('@', '_at_')}"] == pytest.approx(value), col
+    pd.testing.assert_series_equal(result.evaluation.table.loc["custseg"], table.loc["custseg"])
+    # and the model logged for serving is the class the evaluation refitted
+    assert type(load_model(result.model_uri)) is CustomerModel is type(past)
 
 
 def test_score_command_scores_a_file_and_logs_a_run(registered):
@@ -115,9 +163,9 @@ def test_score_command_scores_a_file_and_logs_a_run(registered):
 
 def test_pipeline_logs_to_a_real_tracking_server(tmp_path, mlflow_server):
     url = mlflow_server
-    cfg = make_cfg("tracking=server", f"tracking.uri={url}", "data.generator.n_rows=20000",
-                   "report=none", "recommend=none")  # fmt: skip
-    result = run(cfg, tmp_path / "out")
+    cfg = make_config("tracking=server", f"tracking.uri={url}", "data.generator.n_rows=20000",
+                      "report=none", "recommend=none")  # fmt: skip
+    result = run_logged(cfg, tmp_path / "out")
     client = MlflowClient(url)
     r = client.get_run(result.run_id)
     assert r.info.status == "FINISHED" and r.data.params["tracking.uri"] == url

@@ -1,1 +1,1 @@
-"""Loading, validating, cleaning and generating transaction tables."""
+"""Loading transaction tables: reading files, mapping and validating columns, demo data."""

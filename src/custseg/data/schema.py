@@ -6,15 +6,14 @@ gate that turns a mapped frame into canonical dtypes, so later stages never re-c
 
 from __future__ import annotations
 
-import difflib
 import re
-import warnings
-from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
+
+from custseg.data.dates import parse_dates
+from custseg.data.errors import SchemaError, rows_where, source_named
+from custseg.hints import did_you_mean
 
 REQUIRED: tuple[str, ...] = (
     "customer_id",
@@ -36,65 +35,9 @@ NUMERIC_COLUMNS = ("quantity", "unit_price", "amount", "weight")
 ABSENT_ALLOWED = ("product_id", "unit_price", "amount")
 
 
-class SchemaError(ValueError):
-    """Input that cannot become a canonical transaction table.
-
-    Carries the file, column, problem and the fix separately so callers (and tests) can act on
-    them, and renders them in one message a person can act on without a traceback.
-    """
-
-    def __init__(self, file: str, column: str | None, problem: str, fix: str | None = None) -> None:
-        self.file = str(file)
-        self.column = column
-        self.problem = problem
-        self.fix = fix
-        where = f"column '{column}'" if column else "table"
-        message = f"{self.file}: {where}: {problem}"
-        if fix:
-            message += f". Fix: {fix}"
-        super().__init__(message)
-
-
-def close_matches(name: str, options: Iterable[object], n: int = 3) -> list[str]:
-    """Options that look like `name` (case, spaces, '_' and '-' ignored), best first: typos in
-    column, config and option names are the commonest bad input, so every error suggests."""
-
-    def key(text: str) -> str:
-        return re.sub(r"[\s_\-.]", "", text.lower())
-
-    by_key: dict[str, str] = {}
-    for option in map(str, options):
-        by_key.setdefault(key(option), option)
-    hits = difflib.get_close_matches(key(str(name)), list(by_key), n=n, cutoff=0.6)
-    return [by_key[h] for h in hits if by_key[h] != name]
-
-
-def did_you_mean(name: str, options: Iterable[object]) -> str:
-    """' (did you mean 'X'?)' or '' -- ready to append to a message."""
-    hits = close_matches(name, options)
-    return f" (did you mean {' or '.join(map(repr, hits))}?)" if hits else ""
-
-
 def has_column(df: pd.DataFrame, column: str) -> bool:
     """True when the column exists and holds at least one value (sources fill absent ones NA)."""
     return column in df.columns and bool(df[column].notna().any())
-
-
-def _examples(values: pd.Series, n: int = 3) -> str:
-    return ", ".join(repr(v) for v in values.head(n).tolist())
-
-
-def _where(mask: pd.Series, values: pd.Series | None = None) -> str:
-    """'3 row(s), e.g. 'x', 'y' at row(s) [4, 9]': count, a few values and their row numbers
-    (data rows counted from 0, the header not included)."""
-    n = int(mask.sum())
-    rows = list(map(int, mask.index[mask.to_numpy()][:3]))
-    shown = f", e.g. {_examples(values[mask])}" if values is not None else ""
-    return f"{n} row(s){shown} at row(s) {rows}"
-
-
-def _named(source_column: str | None) -> str:
-    return f" (source column '{source_column}')" if source_column else ""
 
 
 def _to_text(s: pd.Series) -> pd.Series:
@@ -122,7 +65,7 @@ _NUMBER_HINTS = (
 
 def _to_number(s: pd.Series, file: str, column: str, source_column: str | None) -> pd.Series:
     if pd.api.types.is_complex_dtype(s):
-        raise SchemaError(file, column, f"complex numbers{_named(source_column)}",
+        raise SchemaError(file, column, f"complex numbers{source_named(source_column)}",
                           "export real numbers")  # fmt: skip
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
@@ -133,7 +76,7 @@ def _to_number(s: pd.Series, file: str, column: str, source_column: str | None) 
     except (TypeError, ValueError):  # lists, bytes, ...: judge their text instead
         out = pd.to_numeric(s.astype("str"), errors="coerce")
     if pd.api.types.is_complex_dtype(out):
-        raise SchemaError(file, column, f"complex numbers{_named(source_column)}",
+        raise SchemaError(file, column, f"complex numbers{source_named(source_column)}",
                           "export real numbers")  # fmt: skip
     bad = out.isna() & s.notna()
     if bad.any():
@@ -149,160 +92,10 @@ def _to_number(s: pd.Series, file: str, column: str, source_column: str | None) 
         raise SchemaError(
             file,
             column,
-            f"non-numeric values in {_where(bad, s)}{_named(source_column)}",
+            f"non-numeric values in {rows_where(bad, s)}{source_named(source_column)}",
             fix,
         )
     return out.astype("float64")
-
-
-_DATE_FIX = "export dates as text in one layout (e.g. 2011-02-01 10:30) and set data.date_format"
-# the range of datetime64[ns], the dtype every stage downstream relies on
-_FIRST_DAY, _LAST_DAY = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
-
-
-def _guess_format(value: str) -> str | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return guess_datetime_format(value)
-
-
-def _layout(text: pd.Series) -> str | None:
-    """The layout most of the first values use (one value alone can mislead pandas)."""
-    sample = text.dropna().drop_duplicates().head(200)
-    guesses = [g for g in map(_guess_format, sample) if g]
-    return max(set(guesses), key=guesses.count) if guesses else None
-
-
-def _swap_day_month(fmt: str) -> str | None:
-    """'%m/%d/%Y' <-> '%d/%m/%Y'; None for layouts that start with the year (no ambiguity)."""
-    if not fmt.startswith(("%d", "%m")) or "%d" not in fmt or "%m" not in fmt:
-        return None
-    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-
-
-def _read_dates(
-    text: pd.Series, fmt: str | None, file: str, column: str, source_column: str | None
-) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": we report it
-        try:
-            return pd.to_datetime(text, format=fmt, errors="coerce")
-        except (ValueError, TypeError, OverflowError) as exc:
-            zones = "timezone" in str(exc).lower()
-            what = "mixed time zones" if zones else "dates pandas cannot read"
-            raise SchemaError(
-                file,
-                column,
-                f"{what}{_named(source_column)}: {exc}",
-                "convert every date to one time zone (or drop the offsets) before export"
-                if zones
-                else _DATE_FIX,
-            ) from exc
-
-
-def _whole_number_text(value: Any) -> Any:
-    """20110201 (or 20110201.0 from a column with blanks) -> '20110201' for a given layout."""
-    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    if number and value == value and float(value).is_integer():
-        return str(int(value))
-    return value
-
-
-def parse_dates(
-    s: pd.Series, file: str, column: str, date_format: str | None, source_column: str | None
-) -> pd.Series:
-    """Dates in one layout per column. Without data.date_format the layout is inferred from the
-    values; a column mixing layouts, or whose day/month order cannot be told apart, is an error
-    rather than a silent misreading (01/02/2011 is January or February)."""
-    named = _named(source_column)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s
-    else:
-        as_number = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        if date_format and (as_number or s.dtype == object):  # 20110201 read as a number
-            s = s.map(_whole_number_text)
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            numbers = s.notna()
-        elif s.dtype == object:
-            numbers = s.map(lambda v: isinstance(v, (int, float, np.number)) and v == v)
-            numbers = numbers.astype(bool)
-        else:
-            numbers = pd.Series(False, index=s.index)
-        if numbers.any():
-            raise SchemaError(
-                file,
-                column,
-                f"numbers, not dates, in {_where(numbers, s)}{named} (spreadsheet serial days "
-                "or Unix timestamps?)",
-                "export the column as dates (e.g. 2011-02-01); for yyyymmdd numbers set "
-                "data.date_format=%Y%m%d",
-            )
-        text = s.astype("str").str.strip()
-        text = text.where(text != "")
-        fmt = date_format or _layout(text)
-        out = _read_dates(text, fmt, file, column, source_column)
-        bad = out.isna() & text.notna()
-        other = _swap_day_month(fmt) if fmt and not date_format else None
-        if other:
-            alt = _read_dates(text, other, file, column, source_column)
-            alt_bad = alt.isna() & text.notna()
-            if bad.any() and not alt_bad.any():  # e.g. 13/02/2011 further down: day first
-                out, bad, fmt = alt, alt_bad, other
-            elif not bad.any() and not alt_bad.any():
-                differs = (out != alt) & out.notna()
-                if differs.any():
-                    i = differs.idxmax()
-                    raise SchemaError(
-                        file,
-                        column,
-                        f"ambiguous dates{named}: every value reads day-first and month-first, "
-                        f"e.g. {text[i]!r} at row {i} is {out[i].date()} as {fmt!r} but "
-                        f"{alt[i].date()} as {other!r}",
-                        f"set data.date_format={fmt!r} or data.date_format={other!r}",
-                    )
-        if bad.any():
-            layouts = {_guess_format(v) for v in text[bad].head(50)} - {None, fmt}
-            good = ~bad & text.notna()
-            if layouts and fmt and not good.any():
-                raise SchemaError(
-                    file,
-                    column,
-                    f"no date fits data.date_format={fmt!r}{named}: e.g. {text[bad].iloc[0]!r} "
-                    f"looks like {' / '.join(map(repr, sorted(layouts)))}",
-                    f"set data.date_format={sorted(layouts)[0]} (or null to infer the layout)",
-                )
-            ok = good.idxmax()
-            if layouts and fmt:
-                source = "data.date_format" if date_format else "inferred"
-                raise SchemaError(
-                    file,
-                    column,
-                    f"mixed date layouts{named}: rows such as {text[ok]!r} (row {ok}) use "
-                    f"{fmt!r} ({source}) but {_where(bad, text)} use "
-                    f"{' / '.join(map(repr, sorted(layouts)))}",
-                    "export every date in one layout and set data.date_format to it",
-                )
-            layout = f" with format {fmt!r}" if fmt else ""
-            raise SchemaError(
-                file,
-                column,
-                f"unparsable dates{layout} in {_where(bad, text)}{named}",
-                "correct those values, or set data.date_format to the layout the file uses",
-            )
-    if out.isna().any():
-        raise SchemaError(file, column, f"missing dates in {_where(out.isna())}{named}",
-                          "fill in the date of those lines or remove them")  # fmt: skip
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_localize(None)
-    outside = (out < _FIRST_DAY) | (out > _LAST_DAY)
-    if outside.any():
-        raise SchemaError(
-            file,
-            column,
-            f"dates outside {_FIRST_DAY.date()}..{_LAST_DAY.date()} in {_where(outside, s)}{named}",
-            "correct the year (a typo, or a placeholder such as 9999-12-31)",
-        )
-    return out.astype("datetime64[ns]")
 
 
 def validate(
@@ -369,7 +162,8 @@ def validate(
             raise SchemaError(
                 file,
                 col,
-                f"missing values in {_where(out[col].isna())}{_named(source_columns.get(col))}",
+                f"missing values in {rows_where(out[col].isna())}"
+                f"{source_named(source_columns.get(col))}",
                 "fill them in or remove those lines (a line cut short, with fewer fields "
                 "than the header, also leaves them empty)",
             )
@@ -379,7 +173,7 @@ def validate(
             raise SchemaError(
                 file,
                 col,
-                f"infinite values in {_where(inf, out[col])}{derived}",
+                f"infinite values in {rows_where(inf, out[col])}{derived}",
                 "export finite numbers (an overflow or a division by zero in the export?)",
             )
     if out["customer_id"].isna().all():
@@ -393,7 +187,7 @@ def validate(
         raise SchemaError(
             file,
             "invoice_id",
-            f"missing values in {_where(out['invoice_id'].isna())}",
+            f"missing values in {rows_where(out['invoice_id'].isna())}",
             "fill them in, or set data.columns.invoice_id=null to use customer x day",
         )
     _check_invoice_owners(out, file)

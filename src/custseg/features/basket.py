@@ -8,16 +8,13 @@ it the columns are absent, not all-NaN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
 from custseg.data.schema import has_column
-from custseg.features.registry import FeatureSet, per_customer, register
+from custseg.features.base import FeatureBuilder, per_customer
 
 
-def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+def basket_features(tx: pd.DataFrame) -> pd.DataFrame:
     aggs = {
         "invoices": ("invoice_id", "nunique"),
         "value": ("amount", "sum"),
@@ -46,6 +43,12 @@ def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
     return out
 
 
-FEATURES = register(
-    FeatureSet("basket", ("invoice_id", "invoice_date", "amount", "quantity"), build)
-)
+
+class Basket(FeatureBuilder):
+    NAME = "basket"
+    NEEDS = ("invoice_id", "invoice_date", "amount", "quantity")
+    COLUMNS = ("frequency", "mean_basket_value", "mean_basket_units", "mean_unit_price",
+               "tenure_days")  # fmt: skip
+
+    def _build(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return basket_features(tx)

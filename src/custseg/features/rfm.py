@@ -1,35 +1,27 @@
-"""Recency, frequency, monetary: the classic view of customer value, reusable by other sets."""
+"""Recency, frequency, monetary: the classic view of customer value, reusable by other sets.
+
+Recency is counted to a reference date: the configured one, or by default the day after the
+last sale the model was fitted on. A later customer table whose sales go past that day (next
+month's customers) is measured to the day after its own last sale instead, so recency never
+turns negative and means "days since the customer last bought, as of the data's end".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any
-
 import pandas as pd
 
-from custseg.features.registry import FeatureError, FeatureSet, per_customer, register
+from custseg.features.base import FeatureBuilder, FeatureError, per_customer
 
-REQUIRED = ("invoice_id", "invoice_date", "amount")
-
-
-def reference_date(tx: pd.DataFrame, value: str | date | None) -> pd.Timestamp:
-    """The day recency is counted to; by default the day after the last sale, so the most
-    recent buyers get a small positive recency rather than zero."""
-    if value is None:
-        return tx["invoice_date"].max().normalize() + pd.Timedelta(days=1)
-    try:
-        return pd.Timestamp(value)
-    except (TypeError, ValueError) as e:
-        raise FeatureError(
-            f"features.reference_date: {value!r} is not a date like '2011-12-10'"
-        ) from e
+NEEDS = ("invoice_id", "invoice_date", "amount")
 
 
-def rfm(tx: pd.DataFrame, ref: str | date | None = None) -> pd.DataFrame:
+def day_after_last_sale(tx: pd.DataFrame) -> pd.Timestamp:
+    return tx["invoice_date"].max().normalize() + pd.Timedelta(days=1)
+
+
+def rfm(tx: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     """recency_days (fractional days, like basket.tenure_days), frequency (distinct invoices)
-    and monetary (total spend) per customer."""
-    when = reference_date(tx, ref)
+    and monetary (total spend) per customer, recency counted to `when`."""
     g = per_customer(tx).agg(
         last=("invoice_date", "max"),
         frequency=("invoice_id", "nunique"),
@@ -50,8 +42,23 @@ def rfm(tx: pd.DataFrame, ref: str | date | None = None) -> pd.DataFrame:
     )
 
 
-def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    return rfm(tx, params.get("reference_date"))
+class RFM(FeatureBuilder):
+    NAME = "rfm"
+    NEEDS = NEEDS
+    COLUMNS = ("recency_days", "frequency", "monetary")
 
+    def __init__(self, log1p: list[str], scaler: str, reference_date: str | None) -> None:
+        super().__init__(log1p, scaler)
+        self.reference_date = reference_date
 
-FEATURES = register(FeatureSet("rfm", REQUIRED, build))
+    def _learn(self, tx: pd.DataFrame) -> None:
+        given = self.reference_date
+        self.reference_date_ = pd.Timestamp(given) if given else day_after_last_sale(tx)
+
+    def _when(self, tx: pd.DataFrame) -> pd.Timestamp:
+        if self.reference_date:
+            return self.reference_date_
+        return max(self.reference_date_, day_after_last_sale(tx))
+
+    def _build(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return rfm(tx, self._when(tx))

@@ -1,15 +1,12 @@
 """RFM plus the customer's region, one-hot: the same spending pattern can mean a different
-segment in a different market."""
+segment in a different market. The kept regions are learned at fit; later customers from other
+regions count as `region_Other`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
-from custseg.features.registry import FeatureError, FeatureSet, register
-from custseg.features.rfm import REQUIRED, rfm
+from custseg.features.rfm import NEEDS, RFM
 
 
 def main_region(tx: pd.DataFrame) -> pd.Series:
@@ -21,25 +18,39 @@ def main_region(tx: pd.DataFrame) -> pd.Series:
     return n.drop_duplicates("customer_id").set_index("customer_id")["region"]
 
 
-def region_dummies(region: pd.Series, top: int) -> pd.DataFrame:
-    """One-hot of the `top` regions with most customers (ties alphabetical); the long tail
-    shares `region_Other` so a handful of one-customer countries cannot add a dimension each."""
+def kept_regions(region: pd.Series, top: int) -> list[str]:
+    """The `top` regions with most customers (ties alphabetical), sorted, plus "Other" when
+    there are more: a handful of one-customer countries cannot add a dimension each."""
     counts = region.value_counts().rename_axis("region").reset_index(name="n")
     kept = counts.sort_values(["n", "region"], ascending=[False, True])["region"].head(top)
-    label = region.where(region.isin(kept), "Other")
-    cats = sorted(kept) + (["Other"] if len(counts) > top else [])
-    onehot = pd.get_dummies(pd.Categorical(label, categories=cats), dtype="float64")
+    return sorted(kept) + (["Other"] if len(counts) > top else [])
+
+
+def region_dummies(region: pd.Series, categories: list[str]) -> pd.DataFrame:
+    """One-hot over the kept regions; another region counts as Other, or as none of them when
+    the fitted data had no Other."""
+    other = "Other" if "Other" in categories else None
+    label = region.where(region.isin(categories), other)
+    onehot = pd.get_dummies(pd.Categorical(label, categories=categories), dtype="float64")
     onehot.index = region.index
     return onehot.add_prefix("region_")
 
 
-def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    top = params.get("top_regions", 10)
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise FeatureError(f"features.top_regions: {top!r} must be a whole number >= 1")
-    base = rfm(tx, params.get("reference_date"))
-    # customers whose lines all lack a region get zeros in every region column
-    return base.join(region_dummies(main_region(tx), top)).fillna(0.0)
+class RFMRegion(RFM):
+    NAME = "rfm_region"
+    NEEDS = (*NEEDS, "region")
 
+    def __init__(
+        self, log1p: list[str], scaler: str, reference_date: str | None, top_regions: int
+    ) -> None:
+        super().__init__(log1p, scaler, reference_date)
+        self.top_regions = top_regions
 
-FEATURES = register(FeatureSet("rfm_region", (*REQUIRED, "region"), build))
+    def _learn(self, tx: pd.DataFrame) -> None:
+        super()._learn(tx)
+        self.regions_ = kept_regions(main_region(tx), self.top_regions)
+
+    def _build(self, tx: pd.DataFrame) -> pd.DataFrame:
+        base = super()._build(tx)
+        # customers whose lines all lack a region get zeros in every region column
+        return base.join(region_dummies(main_region(tx), self.regions_)).fillna(0.0)

@@ -18,8 +18,6 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from custseg.features.registry import FeatureError
-
 SCALERS = {
     "standard": lambda seed: StandardScaler(),
     "robust": lambda seed: RobustScaler(),
@@ -31,6 +29,8 @@ SCALERS = {
 def _log1p_checked(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype="float64")
     if (x < 0).any():
+        from custseg.features.base import FeatureError
+
         raise FeatureError(
             "log1p needs non-negative values; clean negative quantities/amounts first "
             "(clean.drop_nonpositive_quantity) or remove the column from features.log1p"
@@ -41,19 +41,14 @@ def _log1p_checked(x: np.ndarray) -> np.ndarray:
 def make_transformer(
     columns: Sequence[str], log1p: Sequence[str], scaler: str, seed: int = 0
 ) -> Pipeline:
-    unknown = [c for c in log1p if c not in columns]
-    if unknown:
-        raise FeatureError(
-            f"features.log1p: {unknown} not in the feature set's columns {list(columns)}"
-        )
-    if scaler not in SCALERS:
-        raise FeatureError(f"features.scaler: {scaler!r} is not one of {list(SCALERS)}")
+    """log1p of the `log1p` columns (those this feature table has: a set with optional columns
+    may lack some), then the scaler; checked config names only (conf/features)."""
     log_step = ColumnTransformer(
         [
             (
                 "log1p",
                 FunctionTransformer(_log1p_checked, feature_names_out="one-to-one"),
-                list(log1p),
+                [c for c in log1p if c in columns],
             )
         ],
         remainder="passthrough",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
-from custseg.features.registry import FeatureSet, per_customer, register
+from custseg.features.base import FeatureBuilder, per_customer
 
 
-def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    return per_customer(tx).agg(total_value=("amount", "sum"), total_quantity=("quantity", "sum"))
+class ValueQuantity(FeatureBuilder):
+    NAME = "value_quantity"
+    NEEDS = ("amount", "quantity")
+    COLUMNS = ("total_value", "total_quantity")
 
-
-FEATURES = register(FeatureSet("value_quantity", ("amount", "quantity"), build))
+    def _build(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return per_customer(tx).agg(
+            total_value=("amount", "sum"), total_quantity=("quantity", "sum")
+        )

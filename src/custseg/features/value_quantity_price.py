@@ -3,18 +3,15 @@ expensive items stop looking alike when their totals match."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pandas as pd
 
-from custseg.features import value_quantity
-from custseg.features.registry import FeatureSet, register
+from custseg.features.value_quantity import ValueQuantity
 
 
-def build(tx: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    f = value_quantity.build(tx, params)
-    return f.assign(avg_unit_price=f["total_value"] / f["total_quantity"])
+class ValueQuantityPrice(ValueQuantity):
+    NAME = "value_quantity_price"
+    COLUMNS = ("total_value", "total_quantity", "avg_unit_price")
 
-
-FEATURES = register(FeatureSet("value_quantity_price", ("amount", "quantity"), build))
+    def _build(self, tx: pd.DataFrame) -> pd.DataFrame:
+        f = super()._build(tx)
+        return f.assign(avg_unit_price=f["total_value"] / f["total_quantity"])

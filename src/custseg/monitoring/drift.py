@@ -9,20 +9,14 @@ segment sizes shift, and would a model refitted on the later period find the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
-from sklearn.pipeline import Pipeline
 
-from custseg.clustering.fit import evaluate
-from custseg.features import build_features
-from custseg.features.registry import align_columns
-from custseg.features.scaling import make_transformer
+from custseg.config.schema import Config, Off
+from custseg.model import CustomerModel
 
 
 @dataclass
@@ -52,11 +46,11 @@ def split_date(tx: pd.DataFrame, split: str | None) -> pd.Timestamp:
     dates = pd.to_datetime(tx["invoice_date"])
     first, last = dates.min(), dates.max()
     if pd.isna(first):
-        raise ValueError("drift.split: the transactions have no dates to split")
+        raise ValueError("monitoring.split: the transactions have no dates to split")
     at = (first + (last - first) / 2).normalize() if split is None else pd.Timestamp(split)
     if not first < at <= last:
         raise ValueError(
-            f"drift.split: {at.date()} leaves a period empty; choose a date after "
+            f"monitoring.split: {at.date()} leaves a period empty; choose a date after "
             f"{first.date()} and up to {last.date()}"
         )
     return at
@@ -86,62 +80,41 @@ def size_shares(labels_a: pd.Series, labels_b: pd.Series) -> pd.DataFrame:
     return sizes
 
 
-def _fit(
-    feats: pd.DataFrame,
-    features_cfg: Mapping[str, Any],
-    algorithm_cfg: Mapping[str, Any],
-    seed: int,
-    metrics_cfg: Mapping[str, Any],
-) -> tuple[Pipeline, pd.Series]:
-    """Scaler + clusterer fitted on these features only, as the pipeline fits them."""
-    transformer = make_transformer(
-        list(feats.columns), list(features_cfg.get("log1p") or []),
-        str(features_cfg.get("scaler", "standard")), seed,
-    )  # fmt: skip
-    X = transformer.fit_transform(feats)
-    _, labels, est = evaluate(X, algorithm_cfg, seed, metrics_cfg)
-    model = Pipeline([("transform", transformer), ("cluster", est)])
-    return model, pd.Series(labels, index=feats.index, name="segment", dtype="int64")
-
-
-def _check_period(feats: pd.DataFrame, name: str, at: pd.Timestamp, need: int) -> None:
-    if len(feats) < need:
+def _check_period(customers: int, name: str, at: pd.Timestamp, need: int) -> None:
+    if customers < need:
         raise ValueError(
-            f"drift.split: period {name} ({'before' if name == 'A' else 'from'} {at.date()}) has "
-            f"{len(feats)} customers, fewer than 2 x n_clusters = {need}; move the split date"
+            f"monitoring.split: period {name} ({'before' if name == 'A' else 'from'} "
+            f"{at.date()}) has {customers} customers, fewer than 2 x n_clusters = {need}; move "
+            "the split date"
         )
 
 
-def drift(
-    tx: pd.DataFrame,
-    features_cfg: Mapping[str, Any],
-    algorithm_cfg: Mapping[str, Any],
-    split: str | None,
-    seed: int,
-    metrics_cfg: Mapping[str, Any],
-) -> DriftResult:
-    """Fit on period A (before the split), apply to period B (on/after it), refit on B, compare.
+def drift(tx: pd.DataFrame, config: Config, model: CustomerModel | None = None) -> DriftResult:
+    """Fit on period A (before the split; or take `model`), apply to period B (on/after it),
+    refit on B, compare.
 
-    Features are built per period, so recency, frequency and spend describe each period alone;
-    B's features get A's columns (align_columns) and A's scaler, as new customers would.
+    Features are built per period by the model's own feature builder, so recency, frequency
+    and spend describe each period alone, scaled as the model scales new customers.
     """
-    at = split_date(tx, split)
+    at = split_date(tx, config.monitoring.split)
     dates = pd.to_datetime(tx["invoice_date"])
     tx_a, tx_b = tx[dates < at], tx[dates >= at]
-    name = str(features_cfg["name"])
-    feats_a = build_features(tx_a, name, features_cfg) if len(tx_a) else pd.DataFrame()
-    feats_b = build_features(tx_b, name, features_cfg) if len(tx_b) else pd.DataFrame()
-    k = algorithm_cfg.get("n_clusters")
+    fixed = segmentation_only(config, model)
+    k = getattr(fixed.segment, "n_clusters", None)
     need = 2 * int(k) if k is not None else 2
-    _check_period(feats_a, "A", at, need)
-    _check_period(feats_b, "B", at, need)
+    _check_period(tx_a["customer_id"].nunique(), "A", at, need)
+    _check_period(tx_b["customer_id"].nunique(), "B", at, need)
 
-    model_a, labels_a = _fit(feats_a, features_cfg, algorithm_cfg, seed, metrics_cfg)
-    aligned_b = align_columns(feats_b, list(feats_a.columns))
-    labels_b_by_a = pd.Series(
-        np.asarray(model_a.predict(aligned_b), dtype="int64"), index=feats_b.index, name="segment"
-    )
-    _, labels_b_by_b = _fit(feats_b, features_cfg, algorithm_cfg, seed, metrics_cfg)
+    if model is None:
+        model = CustomerModel(fixed).fit(tx_a)
+        seg = model.training_.segmentation
+        labels_a = pd.Series(seg.labels, index=seg.features.index, name="segment", dtype="int64")
+    else:
+        labels_a = model.segment(tx_a, clean=False)
+    labels_b_by_a = model.segment(tx_b, clean=False)
+    refit = CustomerModel(fixed).fit(tx_b).training_.segmentation
+    labels_b_by_b = pd.Series(refit.labels, index=refit.features.index, name="segment",
+                              dtype="int64").reindex(labels_b_by_a.index)  # fmt: skip
 
     migration, moved = migration_table(labels_a, labels_b_by_a)
     return DriftResult(
@@ -158,79 +131,11 @@ def drift(
     )
 
 
-def _name(label: object) -> str:
-    return "unassigned" if int(str(label)) < 0 else f"segment {label}"
-
-
-def migration_plot(result: DriftResult, path: Path, title: str) -> Path:
-    """Left: where each period-A segment's customers went (row shares, with counts); the
-    diagonal is who stayed. Right: segment sizes in A and B side by side (all customers)."""
-    import matplotlib.pyplot as plt  # here, not at import: the pipeline draws in a worker
-
-    from custseg.report.colors import segment_colors
-    from custseg.report.plots import _save
-
-    counts = result.migration
-    rows = counts.to_numpy().astype(float)
-    totals = rows.sum(axis=1, keepdims=True)
-    shares = np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
-    colors = segment_colors([str(x) for x in counts.index.union(counts.columns)])
-    day = result.split.date()
-
-    n = max(len(counts.index), len(counts.columns))
-    fig, (ax, bx) = plt.subplots(
-        1, 2, figsize=(6 + 1.1 * n, 1.6 + 0.75 * n), gridspec_kw={"width_ratios": [1.35, 1]}
-    )
-    im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i in range(shares.shape[0]):
-        for j in range(shares.shape[1]):
-            dark = shares[i, j] > 0.55
-            ax.text(j, i, f"{shares[i, j]:.0%}\n(n={int(rows[i, j]):,})", ha="center",
-                    va="center", fontsize=8, color="white" if dark else "black")  # fmt: skip
-    row_labels = [f"{_name(s)} (n={int(t):,})" for s, t in zip(counts.index, totals[:, 0],
-                                                                  strict=True)]  # fmt: skip
-    ax.set_yticks(range(len(counts.index)), row_labels)
-    ax.set_xticks(range(len(counts.columns)), [_name(s) for s in counts.columns], rotation=30,
-                  ha="right")  # fmt: skip
-    for tick, s in zip(ax.get_yticklabels(), counts.index, strict=True):
-        tick.set_color(colors[str(s)])
-        tick.set_fontweight("bold")
-    for tick, s in zip(ax.get_xticklabels(), counts.columns, strict=True):
-        tick.set_color(colors[str(s)])
-        tick.set_fontweight("bold")
-    ax.set_ylabel(f"segment in period A (before {day})")
-    ax.set_xlabel(f"segment in period B (from {day}), by model A")
-    ax.set_title(
-        f"Where each segment's customers went\n{result.customers_both:,} customers active in "
-        f"both periods, {result.moved_share:.0%} changed segment",
-        fontsize=10,
-    )
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, format=lambda v, _: f"{v:.0%}",
-                 label="share of the period-A segment")  # fmt: skip
-
-    sizes = result.sizes
-    y = np.arange(len(sizes))
-    bar_colors = [colors.get(str(s), "#4d4d4d") for s in sizes.index]
-    bx.barh(y - 0.2, sizes["share_a"], height=0.38, color=bar_colors, edgecolor="black",
-            label=f"period A, before {day} ({result.customers_a:,} customers)")  # fmt: skip
-    bx.barh(y + 0.2, sizes["share_b"], height=0.38, color=bar_colors, alpha=0.45, hatch="//",
-            edgecolor="black",
-            label=f"period B, from {day} ({result.customers_b:,} customers)")  # fmt: skip
-    for yi, (a, b) in enumerate(zip(sizes["share_a"], sizes["share_b"], strict=True)):
-        bx.text(a, yi - 0.2, f" {a:.0%}", va="center", fontsize=8)
-        bx.text(b, yi + 0.2, f" {b:.0%} ({b - a:+.0%})", va="center", fontsize=8)
-    bx.set_yticks(y, [_name(s) for s in sizes.index])
-    for tick, s in zip(bx.get_yticklabels(), sizes.index, strict=True):
-        tick.set_color(colors.get(str(s), "#4d4d4d"))
-        tick.set_fontweight("bold")
-    bx.invert_yaxis()
-    bx.set_xlim(0, max(float(sizes[["share_a", "share_b"]].to_numpy().max()) * 1.35, 0.05))
-    bx.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    bx.set_xlabel("share of the period's customers (model A)")
-    bx.set_title(f"Segment sizes, A vs B\nrefit on B agrees with model A: ARI "
-                 f"{result.ari_refit:.2f}", fontsize=10)  # fmt: skip
-    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, fontsize=8)
-    bx.grid(axis="x", alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return _save(fig, path)
+def segmentation_only(config: Config, model: CustomerModel | None = None) -> Config:
+    """The config a drift refit uses: the segmentation alone (the given model's parameters when
+    there is one), no study, no rules, recommendations or report."""
+    off = Off(enabled=False)
+    base = model.config if model is not None else config
+    segment = model.algorithm_ if model is not None else config.segment
+    return base.model_copy(update={"segment": segment, "tuning": off, "rules": off,
+                                   "recommend": off, "report": off})  # fmt: skip

@@ -14,16 +14,15 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from custseg.recommend.common import (
-    empty_recs,
+from custseg.recommend.frame import empty_recs, str_take
+from custseg.recommend.history import labels_of
+from custseg.recommend.kernels import (
     first_in_runs,
     fits_int64,
     group_starts,
     in_recs_order,
-    labels_of,
     order_in_runs,
     rank_within,
-    str_take,
 )
 
 

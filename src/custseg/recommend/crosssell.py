@@ -18,17 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from custseg.recommend.common import (
-    History,
-    as_history,
-    empty_recs,
-    fits_int64,
-    group_starts,
-    labels_of,
-    recs_from_codes,
-    segment_codes,
-    unique_inverse,
-)
+from custseg.recommend.frame import empty_recs, recs_from_codes
+from custseg.recommend.history import History, as_history, labels_of, segment_codes
+from custseg.recommend.kernels import fits_int64, group_starts, unique_inverse
 
 SOURCE = "crosssell"
 OVERALL = "all"

@@ -17,16 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.recommend.common import (
-    History,
-    as_history,
-    compact,
-    first_in_runs,
-    histories,
-    in_recs_order,
-    labels_of,
-    rank_within,
-)
+from custseg.recommend.history import History, as_history, compact, histories, labels_of
+from custseg.recommend.kernels import first_in_runs, in_recs_order, rank_within
 
 METRICS: tuple[str, ...] = ("hit_rate", "precision", "recall", "ndcg", "coverage")
 

@@ -15,15 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from custseg.recommend.common import (
-    History,
-    as_history,
-    empty_recs,
-    labels_of,
-    recs_from_codes,
-    segment_codes,
-    unseen_positions,
-)
+from custseg.recommend.frame import empty_recs, recs_from_codes, unseen_positions
+from custseg.recommend.history import History, as_history, labels_of, segment_codes
 
 Buyers = pd.DataFrame | History
 
@@ -142,6 +135,27 @@ def recommend(
     return from_ranking(segment_ranking(tx, segment_of, item), history, segment_of, k)
 
 
+def popular_ranking(tx: Buyers, item: str = "product_id") -> pd.DataFrame:
+    """Every item by the share of all customers who bought it (group "all"), best first."""
+    buyers = _buyers(tx, item)
+    return _ranking(buyers, np.zeros(len(buyers), dtype=np.int64), pd.Index(["all"]))
+
+
+def popular_from_ranking(
+    ranking: pd.DataFrame, history: Mapping[str, Iterable[str]], k: int = 10
+) -> pd.DataFrame:
+    """The most widely bought items (from a ranking made earlier), for every customer in
+    `history`, skipping what each already has."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if ranking.empty:
+        return empty_recs()
+    hist = as_history(history)
+    everyone = np.zeros(len(hist), dtype=np.int64)
+    one_group = np.zeros(len(ranking), dtype=np.int64)
+    return _from_ranking(ranking, hist, everyone, one_group, "popular", _overall_reason, k)
+
+
 def popular(
     tx: Buyers,
     history: Mapping[str, Iterable[str]],
@@ -151,11 +165,4 @@ def popular(
     """The global baseline: the most widely bought items, for every customer in `history`."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    buyers = _buyers(tx, item)
-    if buyers.nnz == 0:
-        return empty_recs()
-    ranking = _ranking(buyers, np.zeros(len(buyers), dtype=np.int64), pd.Index(["all"]))
-    hist = as_history(history)
-    everyone = np.zeros(len(hist), dtype=np.int64)
-    one_group = np.zeros(len(ranking), dtype=np.int64)
-    return _from_ranking(ranking, hist, everyone, one_group, "popular", _overall_reason, k)
+    return popular_from_ranking(popular_ranking(tx, item), history, k)

@@ -19,13 +19,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from custseg.recommend.common import (
-    as_history,
-    empty_recs,
-    order_in_runs,
-    recs_from_codes,
-    unique_inverse,
-)
+from custseg.recommend.frame import empty_recs, recs_from_codes
+from custseg.recommend.history import as_history
+from custseg.recommend.kernels import order_in_runs, unique_inverse
 
 SOURCE = "similarity"
 DENSE_LOOKUP = 2**24  # items x items up to which similarities are found via a dense int32 table

@@ -58,6 +58,37 @@ def screenshot(html_path: Path, png: Path, timeout: float = 60.0) -> Path:
     return _shoot(exe, Path(html_path).resolve().as_uri(), Path(png), timeout)
 
 
+class Screenshot:
+    """A picture of a page being taken by Chromium, a program of its own: started here, it
+    renders while the caller goes on (say, logging the model); `result()` waits for it."""
+
+    def __init__(self, html_path: Path, png: Path, timeout: float = 60.0) -> None:
+        exe = find_chromium()
+        if exe is None:
+            raise FileNotFoundError("chromium not found on PATH (install the 'chromium' package)")
+        self.png = Path(png).resolve()
+        self.png.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self._profile = tempfile.TemporaryDirectory(prefix="custseg-chromium-")
+        url = Path(html_path).resolve().as_uri()
+        command = [*_command(exe, Path(self._profile.name) / "shot"),
+                   f"--screenshot={self.png}", "--window-size=1280,900", url]  # fmt: skip
+        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def result(self) -> Path:
+        try:
+            code = self._proc.wait(timeout=self.timeout)
+        finally:
+            if self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait()
+            self._profile.cleanup()
+        if code != 0 or not self.png.exists():
+            raise RuntimeError(f"chromium did not write the screenshot {self.png} (exit {code})")
+        return self.png
+
+
 def _shoot(exe: str, url: str, png: Path, timeout: float) -> Path:
     png = png.resolve()
     png.parent.mkdir(parents=True, exist_ok=True)

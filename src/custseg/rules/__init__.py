@@ -2,5 +2,6 @@
 
 `baskets.make_baskets` turns the canonical transaction table into a sparse basket x item matrix
 (never a dense one: that is what runs out of memory on real data); `mining.mine` finds frequent
-itemsets with a choice of engines and turns them into scored rules, overall and per segment.
+itemsets with the engine `rules.engine` names (`engines`), after `guard` has checked that they
+will fit, and turns them into scored rules (`rules`), overall and per segment.
 """

@@ -16,20 +16,26 @@ from typing import Any
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from custseg.report import plots
+from custseg.config import load
+from custseg.report import study_plots as plots
 
 COLUMNS = ["run_name", "data", "features", "algorithm", "status", "n_customers", "n_segments",
            "silhouette",
            "davies_bouldin", "calinski_harabasz", "min_segment_share", "max_segment_share",
            "noise_share", "truth_ari", "run_id"]  # fmt: skip
-DEFAULT_SELECTION = {"min_segment_share": 0.05, "max_segment_share": 0.8, "max_noise_share": 0.3}
+
+
+def default_selection() -> dict[str, Any]:
+    """The selection constraints of conf/tuning/optuna.yaml: one source of defaults."""
+    tuning = load(["tuning=optuna"]).tuning
+    return tuning.selection.model_dump()  # type: ignore[union-attr]
 
 
 def runs_table(
     uri: str, experiment: str, selection: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """One row per parent run (Optuna trial runs left out), ranked best first."""
-    sel = {**DEFAULT_SELECTION, **(selection or {})}
+    sel = {**default_selection(), **(selection or {})}
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
@@ -67,10 +73,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--experiment", default="custseg")
     ap.add_argument("--data", help="only runs on this data source (tag data)")
     ap.add_argument("--out", type=Path, default=Path("compare"), help="folder for CSV and PNG")
-    ap.add_argument(
-        "--min-segment-share", type=float, default=DEFAULT_SELECTION["min_segment_share"]
-    )
-    ap.add_argument("--max-noise-share", type=float, default=DEFAULT_SELECTION["max_noise_share"])
+    defaults = default_selection()
+    ap.add_argument("--min-segment-share", type=float, default=defaults["min_segment_share"])
+    ap.add_argument("--max-noise-share", type=float, default=defaults["max_noise_share"])
     args = ap.parse_args(argv)
     table = runs_table(args.tracking_uri, args.experiment, {
         "min_segment_share": args.min_segment_share, "max_noise_share": args.max_noise_share,

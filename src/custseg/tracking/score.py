@@ -5,35 +5,34 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import mlflow
-import mlflow.pyfunc
 import pandas as pd
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 from custseg.atomic import atomic_path
+from custseg.config import ConfigError, load
+from custseg.config.schema import Data
 from custseg.data import sources
-from custseg.tracking.model import to_model_input
+from custseg.tracking.pyfunc import load_model
 
 log = logging.getLogger(__name__)
 
 
 def score(
-    model_uri: str, data_cfg: dict, out: Path, tracking_uri: str, experiment: str
+    model_uri: str, data_cfg: Data, out: Path, tracking_uri: str, experiment: str
 ) -> pd.DataFrame:
-    """Score every customer of a source with the model; log params, shares and the scores."""
+    """Score every customer of a source with the logged model; log params, shares, scores."""
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"score/{data_cfg['name']}") as run:
-        mlflow.log_params({"model_uri": model_uri, "data.name": data_cfg["name"],
-                           "data.path": str(data_cfg.get("path", ""))})  # fmt: skip
+    with mlflow.start_run(run_name=f"score/{data_cfg.name}") as run:
+        mlflow.log_params({"model_uri": model_uri, "data.name": data_cfg.name,
+                           "data.path": str(getattr(data_cfg, "path", ""))})  # fmt: skip
         try:
-            tx = sources.load(data_cfg).transactions
-            model = mlflow.pyfunc.load_model(model_uri)
-            scores = model.predict(to_model_input(tx))
+            tx = sources.load(data_cfg, 0).transactions
+            scores = load_model(model_uri, tracking_uri).score(tx)
         except Exception as exc:
             mlflow.set_tag("failure_reason", f"{type(exc).__name__}: {exc}"[:5000])
             mlflow.end_run(status="FAILED")
@@ -54,7 +53,7 @@ def score(
     return scores
 
 
-def main(argv: Sequence[str], conf_dir: Path) -> None:
+def main(argv: Sequence[str]) -> None:
     ap = argparse.ArgumentParser(prog="custseg score", description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help="models:/NAME/VERSION, runs:/ID/model, ...")
     ap.add_argument("--data", required=True, type=Path, help="file (or folder) to score")
@@ -68,9 +67,11 @@ def main(argv: Sequence[str], conf_dir: Path) -> None:
     ap.add_argument("--experiment", default="custseg-scoring")
     args = ap.parse_args(list(argv))
     overrides = [f"data={args.source}", f"data.path={args.data.resolve()}", *args.set]
-    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
+    try:
+        data_cfg = load(overrides).data
+    except ConfigError as exc:
+        print(f"custseg score: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
     scores = score(args.model, data_cfg, args.out, args.tracking_uri, args.experiment)
     print(scores.head(10).to_string(index=False))

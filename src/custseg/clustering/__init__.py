@@ -1,1 +1,0 @@
-"""Clustering algorithms behind one registry, and the metrics every run reports."""
