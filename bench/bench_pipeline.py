@@ -147,7 +147,7 @@ def main() -> None:
         f"\n## Whole job, {date.today()} (`python bench/bench_pipeline.py`)\n",
         f"{machine()}. Seconds are wall clock of the command (GNU time), median (min-max) of "
         f"{args.repeat} alternating runs for the first two rows; peak RSS is the command's own "
-        "process (the helper processes and Chromium are separate).\n",
+        "process (Chromium, which pictures the report, is separate).\n",
         "| what | wall s | peak RSS MB | wall vs notebook |",
         "| --- | ---: | ---: | ---: |",
         *rows,

@@ -105,6 +105,7 @@ def test_another_seed_on_the_same_file_finds_the_same_segments(tracking_uri, tmp
     assert ari > 0.8
 
 
+@pytest.mark.slow
 def test_failed_run_is_marked_failed_and_earlier_runs_stay(tracking_uri, tmp_path):
     good = run_logged(make_config(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "good")
     missing = tmp_path / "missing.csv"
@@ -134,6 +135,7 @@ def test_groceries_without_prices_fails_with_the_missing_column(
     assert "value_quantity" in failed.data.tags["failure_reason"]
 
 
+@pytest.mark.slow
 def test_data_without_products_still_segments(tracking_uri, tmp_path):
     path = tmp_path / "spend.csv"
     rows = [

@@ -13,7 +13,7 @@ per-segment tables travel with it: the training tables a run logs (`training_`) 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,6 @@ class Training:
     """What fitting saw, for the run to log and report; not part of the deployable model."""
 
     segmentation: Segmentation
-    descriptors_of: pd.DataFrame  # per-customer descriptors the personas were named from
     rule_seconds: dict[str, float] = field(default_factory=dict)
     baskets: int = 0
     dropped_items: int = 0
@@ -53,8 +52,11 @@ class Training:
 class CustomerModel:
     """Segments, personas and recommendations for any customers' transactions."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, describe: bool = True) -> None:
+        """`describe=False` leaves out the profiles and personas: a model fitted only to be
+        asked for segments and recommendations (the evaluation's model of the past)."""
         self.config = config
+        self.describe = describe
 
     # -- learning -----------------------------------------------------------------------------
     def prepare(self, transactions: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:
@@ -77,21 +79,27 @@ class CustomerModel:
         self.segmenter_ = seg.pipeline
         self.algorithm_ = seg.algorithm
         labels = pd.Series(seg.labels, index=seg.features.index, name="segment", dtype="int64")
-        with step("profile segments and name personas"):
-            desc = customer_descriptors(tx)
-            self.profiles_: Profiles = profile(tx, labels, seg.features,
-                                               cfg.profiling.top_n, descriptors=desc)  # fmt: skip
-            self.personas_: list[Persona] = assign_personas(
-                desc, labels, cfg.profiling.actions, rfm=cfg.features.name in RFM_SETS,
-                currency=cfg.profiling.currency,
-            )  # fmt: skip
-        self.training_ = Training(seg, desc)
+        self.personas_: list[Persona] = []
+        if self.describe:
+            self._profile(tx, labels, seg.features)
+        self.training_ = Training(seg)
         self.rules_: pd.DataFrame | None = None
         self.recommenders_: dict[str, Recommender] = {}
         self.skipped_ = self._skipped(tx)
         if isinstance(cfg.rules, Rules) and "rules" not in self.skipped_:
             self._fit_rules(tx, labels, cfg.rules)
         return self
+
+    def _profile(self, tx: pd.DataFrame, labels: pd.Series, features: pd.DataFrame) -> None:
+        cfg = self.config
+        with step("profile segments and name personas"):
+            desc = customer_descriptors(tx)
+            self.profiles_: Profiles = profile(tx, labels, features, cfg.profiling.top_n,
+                                               descriptors=desc)  # fmt: skip
+            self.personas_ = assign_personas(
+                desc, labels, cfg.profiling.actions, rfm=cfg.features.name in RFM_SETS,
+                currency=cfg.profiling.currency,
+            )  # fmt: skip
 
     def _skipped(self, tx: pd.DataFrame) -> dict[str, str]:
         """Parts this data cannot feed, and why (a run tags them, nothing fails)."""
@@ -175,7 +183,8 @@ class CustomerModel:
 
     def personas_frame(self) -> pd.DataFrame:
         """Personas as a table, one row per segment (actions as lists)."""
-        return pd.DataFrame([asdict(p) for p in self.personas_])
+        columns = [f.name for f in fields(Persona)]
+        return pd.DataFrame([asdict(p) for p in self.personas_], columns=columns)
 
     def score(self, data: pd.DataFrame) -> pd.DataFrame:
         """One row per customer: segment, persona and the recommended items with their sources.

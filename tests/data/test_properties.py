@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 PROFILE = settings.get_profile("custseg-properties")
+
+pytestmark = pytest.mark.slow  # hundreds of generated tables
 
 LAYOUTS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y %H:%M", "%Y%m%d",
            "%b %d, %Y", "%Y-%m-%dT%H:%M:%S+01:00", "%Y-%m-%dT%H:%M:%S+02:00"]  # fmt: skip

@@ -15,6 +15,7 @@ import pytest
 from custseg.report.browser import find_chromium, render
 from custseg.report.report import ReportInput, write_report
 
+pytestmark = pytest.mark.slow  # a real browser
 
 @pytest.fixture(scope="module")
 def chromium() -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
+import pytest
 
 from custseg.report.figures import CAPTIONS, FIGURES, SAMPLE_FACTOR, FigureInput, draw_figures
 
@@ -48,6 +49,7 @@ def bare(inp: FigureInput, **changes: object) -> FigureInput:
                    tuning_table=None, elbow=None, rules=None, **changes)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_optional_figures_left_out(tmp_path: Path, figure_input: FigureInput) -> None:
     X, y = figure_input.X[:600], figure_input.labels[:600]
     bare_input = bare(figure_input, X=X, labels=y)
@@ -73,6 +75,7 @@ def test_titles_start_with_what(
     )
 
 
+@pytest.mark.slow
 def test_many_customers_are_sampled_first(
     tmp_path: Path, figure_input: FigureInput, titles: list[str]
 ) -> None:

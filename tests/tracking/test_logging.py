@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
 from custseg.redact import redact
@@ -32,6 +33,7 @@ def test_csv_export_neutralises_formulas_but_keeps_numbers_and_labels():
     assert df["name"][0].startswith("=")  # the caller's frame is untouched
 
 
+@pytest.mark.slow
 def test_credentials_in_config_never_reach_params_tags_or_config_artifact(tracking_uri, tmp_path):
     secret = "http://analyst:hunter2@warehouse.example/export"
     cfg = make_config(f"tracking.uri={tracking_uri}", "data.generator.n_rows=20000",

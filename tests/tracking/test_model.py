@@ -124,7 +124,7 @@ def test_the_evaluated_custseg_row_is_the_served_models_recommend(registered):
     config = result.config
     ev = config.recommend.evaluate
     train, test_items, _ = time_split(result.transactions, ev.cutoff, ev.test_fraction)
-    past = CustomerModel(past_config(config, result.model)).fit(train)
+    past = CustomerModel(past_config(config, result.model), describe=False).fit(train)
     lines = train[train["customer_id"].astype(str).isin(test_items.customers)]
     recs = past.recommend(lines, clean=False)
     table = evaluation_table({"custseg": recs}, test_items, tuple(ev.ks),

@@ -51,6 +51,7 @@ def _by_state(study: optuna.Study, state: TrialState) -> list[optuna.trial.Froze
     return study.get_trials(deepcopy=False, states=(state,))
 
 
+@pytest.mark.slow
 def test_a_worker_killed_before_its_first_heartbeat_loses_no_trial(tmp_path, short_grace, caplog):
     """The trial exists (RUNNING, its queued point taken) but the worker died before Optuna's
     heartbeat thread wrote a beat: Optuna never calls such a trial stale, so `StaleTrials`
@@ -76,6 +77,7 @@ def test_a_worker_killed_before_its_first_heartbeat_loses_no_trial(tmp_path, sho
     assert requeued and all(t.number > orphan.number for t in requeued)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_during_a_trial_has_the_trial_retried(tmp_path, short_grace):
     """The trial started and sent a heartbeat, then its worker died: Optuna fails it once the
     heartbeat is older than the grace period and queues a copy, which this run evaluates."""

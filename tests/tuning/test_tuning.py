@@ -61,6 +61,7 @@ def test_auto_sampler_is_a_grid_only_for_small_discrete_spaces():
         make_config("tuning=optuna", "tuning.sampler=grid")
 
 
+@pytest.mark.slow
 def test_study_name_tells_the_sampler_that_runs_apart(tmp_path):
     auto, tpe = study_name(_config(tmp_path)), study_name(_config(tmp_path, "tuning.sampler=tpe"))
     assert auto.startswith("demo-basket-kmeans-")
@@ -140,6 +141,7 @@ def test_search_space_is_capped_at_the_number_of_customers(tmp_path):
         tune(X[:2], config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "overrides"),
     [("kmeans", ()),  # OpenMP: 9 points

@@ -3,8 +3,8 @@ its own `recommend` for each test customer's next items, beside the baselines, a
 the same code on what each customer bought after the cut-off.
 
 The past model is the same class as the run's, fitted with the run's final segmentation
-parameters (a study is not repeated on the past), so the "custseg" row measures exactly the
-recommender the run serves.
+parameters (a study is not repeated on the past) and without profiles and personas (it is only
+asked for recommendations), so the "custseg" row measures exactly the recommender the run serves.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
         raise ValueError("the evaluation needs rules and recommendations switched on")
     ev = rec.evaluate
     train, test_items, info = time_split(tx, ev.cutoff, ev.test_fraction, item=rules.item)
-    past = CustomerModel(past_config(config, model)).fit(train)
+    past = CustomerModel(past_config(config, model), describe=False).fit(train)
     lines = train[train["customer_id"].astype("str").isin(test_items.customers)]
     lists = past.recommend_all(lines, [BLEND, *BASELINES], clean=False)
     table = evaluation_table(lists, test_items, tuple(ev.ks), past.training_.catalogue)
