@@ -23,7 +23,7 @@ from custseg.clean import CleaningReport, clean
 from custseg.config.schema import Config, Recommend, Rules
 from custseg.data.schema import CANONICAL, has_column, validate
 from custseg.data.sources import map_columns
-from custseg.engine import Segmentation, make_engine
+from custseg.engine import Segmentation, SegmentEngine, make_engine
 from custseg.features import align_columns
 from custseg.profiling.personas import Persona, assign_personas
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
@@ -74,7 +74,8 @@ class CustomerModel:
         """Learn from cleaned lines (`prepare`'s output; the run's clean stage gives them)."""
         cfg = self.config
         tx = transactions
-        seg = make_engine(cfg.engine).segment(tx, cfg, on_trial)
+        engine = make_engine(cfg.engine)
+        seg = engine.segment(tx, cfg, on_trial)
         self.features_ = seg.builder
         self.segmenter_ = seg.pipeline
         self.algorithm_ = seg.algorithm
@@ -87,7 +88,7 @@ class CustomerModel:
         self.recommenders_: dict[str, Recommender] = {}
         self.skipped_ = self._skipped(tx)
         if isinstance(cfg.rules, Rules) and "rules" not in self.skipped_:
-            self._fit_rules(tx, labels, cfg.rules)
+            self._fit_rules(engine, tx, labels, cfg.rules)
         return self
 
     def _profile(self, tx: pd.DataFrame, labels: pd.Series, features: pd.DataFrame) -> None:
@@ -108,8 +109,9 @@ class CustomerModel:
         why = "no product ids in this source"
         return {"rules": why, "recommend": why}
 
-    def _fit_rules(self, tx: pd.DataFrame, labels: pd.Series, rules: Rules) -> None:
-        engine = make_engine(self.config.engine)
+    def _fit_rules(
+        self, engine: SegmentEngine, tx: pd.DataFrame, labels: pd.Series, rules: Rules
+    ) -> None:
         miner = "spark FP-growth" if self.config.engine.name == "spark" else rules.engine
         with step(f"mine rules ({miner}, support {rules.min_support})"):
             baskets = make_baskets(tx, rules.basket, rules.item, rules.min_item_count)

@@ -1,0 +1,123 @@
+"""Rules across keys, checked right after the types: a value can be valid on its own and still
+not work with the rest (a search space over a
+parameter the algorithm lacks, a blend without a weight, what the Spark engine cannot run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from custseg.config.errors import ConfigError
+from custseg.config.schema import GMM, Choices, Config, KMeans, Recommend, Tuning
+from custseg.hints import did_you_mean
+
+# what engine=spark implements (custseg.engine.spark); kept here so checking needs no pyspark
+SPARK_FEATURES = ("value_quantity", "value_quantity_price", "rfm", "basket")
+SPARK_SCALERS = ("standard",)
+TRACKING_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
+STORAGE_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")
+
+
+def _search_space(c: Config) -> None:
+    params = c.segment.params()
+    for name, spec in c.segment.search_space.items():
+        key = f"segment.search_space.{name}"
+        if name not in params:
+            raise ConfigError(
+                f"{key}: segment={c.segment.name} has no parameter {name!r}"
+                f"{did_you_mean(name, params)}; its parameters: {', '.join(params)}",
+                key,
+            )
+        if not isinstance(spec, Choices) and spec.low > spec.high:
+            raise ConfigError(f"{key}: low {spec.low} is above high {spec.high}", key)
+    if isinstance(c.tuning, Tuning) and not c.segment.search_space:
+        raise ConfigError(
+            f"segment.search_space is empty for segment={c.segment.name}: tuning=optuna has "
+            "nothing to search (add ranges, or use tuning=none)",
+            "segment.search_space",
+        )
+
+
+def _recommend(c: Config) -> None:
+    rec = c.recommend
+    if not isinstance(rec, Recommend):
+        return
+    repeated = sorted({s for s in rec.order if rec.order.count(s) > 1})
+    if repeated:
+        raise ConfigError(f"recommend.order names {repeated} twice", "recommend.order")
+    if rec.blend == "weights":
+        missing = [s for s in rec.order if s not in rec.weights]
+        if missing:
+            raise ConfigError(
+                f"recommend.weights has no weight for {missing} (named in recommend.order); "
+                f"add e.g. recommend.weights.{missing[0]}=0.5",
+                "recommend.weights",
+            )
+
+
+def _scheme(uri: str) -> str:
+    return uri.split(":", 1)[0].split("+", 1)[0].lower() if ":" in uri else ""
+
+
+def _stores(c: Config) -> None:
+    scheme = _scheme(c.tracking.uri)
+    if scheme not in TRACKING_SCHEMES:
+        raise ConfigError(
+            f"tracking.uri: {scheme or c.tracking.uri!r} is not a store this MLflow opens; use "
+            "sqlite:///mlflow.db (the default), http://HOST:PORT for a tracking server, or a "
+            f"database URL ({', '.join(TRACKING_SCHEMES)})",
+            "tracking.uri",
+        )
+    if isinstance(c.tuning, Tuning):
+        scheme = _scheme(c.tuning.storage)
+        if scheme not in STORAGE_SCHEMES:
+            raise ConfigError(
+                f"tuning.storage: {scheme or c.tuning.storage!r} is not an Optuna RDB storage"
+                f"{did_you_mean(scheme, STORAGE_SCHEMES)}; use sqlite:///optuna.db or a "
+                "database URL (postgresql://..., mysql://...)",
+                "tuning.storage",
+            )
+
+
+def _spark(c: Config) -> None:
+    if c.engine.name != "spark":
+        return
+    if isinstance(c.tuning, Tuning):
+        raise ConfigError(
+            "tuning=optuna runs on the local engine only: with engine=spark use tuning=none and "
+            "set segment.n_clusters",
+            "tuning",
+        )
+    if not isinstance(c.segment, KMeans | GMM):
+        raise ConfigError(
+            f"segment: {c.segment.name!r} does not run on engine=spark; use kmeans or gmm (or "
+            f"engine=local for {c.segment.name})",
+            "segment",
+        )
+    if isinstance(c.segment, GMM) and c.segment.covariance_type != "full":
+        raise ConfigError(
+            f"segment.covariance_type: {c.segment.covariance_type!r} does not run on "
+            "engine=spark (Spark's GaussianMixture fits full covariances); use "
+            "segment.covariance_type=full (or engine=local)",
+            "segment.covariance_type",
+        )
+    if c.features.name not in SPARK_FEATURES:
+        raise ConfigError(
+            f"features: {c.features.name!r} has no Spark implementation; use one of "
+            f"{list(SPARK_FEATURES)} with engine=spark (or engine=local)",
+            "features",
+        )
+    if c.features.scaler not in SPARK_SCALERS:
+        raise ConfigError(
+            f"features.scaler: {c.features.scaler!r} is not available on engine=spark; use "
+            "standard (or engine=local)",
+            "features.scaler",
+        )
+
+
+CHECKS: tuple[Callable[[Config], None], ...] = (_search_space, _recommend, _stores, _spark)
+
+
+def check(config: Config) -> None:
+    """Raise a ConfigError for the first rule the config breaks."""
+    for rule in CHECKS:
+        rule(config)

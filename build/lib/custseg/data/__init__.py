@@ -1,0 +1,1 @@
+"""Loading transaction tables: reading files, mapping and validating columns, demo data."""

@@ -1,0 +1,233 @@
+"""CustomerModel: everything a run learns, as one fitted object, so what is evaluated is what is
+deployed.
+
+In scikit-learn's manner it is configured in `__init__` (the typed config) and learns in `fit`
+(attributes ending in `_`): the feature builder, scaler and clusterer, the personas, the rules
+of every scope and the fitted recommenders with their blend. The run fits it once on all data
+and logs `recommend`'s lists; the time-split evaluation fits the same class on the past and
+calls the same `recommend`; MLflow serves this object (`score`), and `custseg score` and
+`custseg drift` load and call it. Only the cleaning rules, the fitted parts and the small
+per-segment tables travel with it: the training tables a run logs (`training_`) stay behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg.clean import CleaningReport, clean
+from custseg.config.schema import Config, Recommend, Rules
+from custseg.data.schema import CANONICAL, has_column, validate
+from custseg.data.sources import map_columns
+from custseg.engine import Segmentation, SegmentEngine, make_engine
+from custseg.features import align_columns
+from custseg.profiling.personas import Persona, assign_personas
+from custseg.profiling.profiles import Profiles, customer_descriptors, profile
+from custseg.progress import step
+from custseg.recommend.history import History, histories
+from custseg.recommend.recommenders import BLEND, Recommender, fit_recommenders, recommend_all
+from custseg.redact import redact
+from custseg.rules.baskets import make_baskets
+
+OUTPUT = ("customer_id", "segment", "persona", "persona_key", "recommendations", "sources")
+RFM_SETS = ("rfm", "rfm_region")  # feature sets whose personas carry an RFM label
+ADDITIVE = ("region_", "cat_")  # feature columns that may be absent from a features table
+
+
+@dataclass
+class Training:
+    """What fitting saw, for the run to log and report; not part of the deployable model."""
+
+    segmentation: Segmentation
+    rule_seconds: dict[str, float] = field(default_factory=dict)
+    baskets: int = 0
+    dropped_items: int = 0
+    catalogue: int = 0  # items a recommender could pick (after rules.min_item_count)
+
+
+class CustomerModel:
+    """Segments, personas and recommendations for any customers' transactions."""
+
+    def __init__(self, config: Config, describe: bool = True) -> None:
+        """`describe=False` leaves out the profiles and personas: a model fitted only to be
+        asked for segments and recommendations (the evaluation's model of the past)."""
+        self.config = config
+        self.describe = describe
+
+    # -- learning -----------------------------------------------------------------------------
+    def prepare(self, transactions: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:
+        """Canonical, validated and cleaned lines, by this model's cleaning rules. Columns a
+        source may derive (amount, unit price, invoice = customer x day) are derived here too,
+        so a served payload needs no more than a file source would."""
+        given = [c for c in CANONICAL if c in transactions.columns]
+        mapped, _, _ = map_columns(transactions[given], "model input", {c: c for c in given}, {},
+                                   None)
+        return clean(validate(mapped, "model input"), self.config.clean)
+
+    def fit(
+        self, transactions: pd.DataFrame, on_trial: Callable[[Any], None] | None = None
+    ) -> CustomerModel:
+        """Learn from cleaned lines (`prepare`'s output; the run's clean stage gives them)."""
+        cfg = self.config
+        tx = transactions
+        engine = make_engine(cfg.engine)
+        seg = engine.segment(tx, cfg, on_trial)
+        self.features_ = seg.builder
+        self.segmenter_ = seg.pipeline
+        self.algorithm_ = seg.algorithm
+        labels = pd.Series(seg.labels, index=seg.features.index, name="segment", dtype="int64")
+        self.personas_: list[Persona] = []
+        if self.describe:
+            self._profile(tx, labels, seg.features)
+        self.training_ = Training(seg)
+        self.rules_: pd.DataFrame | None = None
+        self.recommenders_: dict[str, Recommender] = {}
+        self.skipped_ = self._skipped(tx)
+        if isinstance(cfg.rules, Rules) and "rules" not in self.skipped_:
+            self._fit_rules(engine, tx, labels, cfg.rules)
+        return self
+
+    def _profile(self, tx: pd.DataFrame, labels: pd.Series, features: pd.DataFrame) -> None:
+        cfg = self.config
+        with step("profile segments and name personas"):
+            desc = customer_descriptors(tx)
+            self.profiles_: Profiles = profile(tx, labels, features, cfg.profiling.top_n,
+                                               descriptors=desc)  # fmt: skip
+            self.personas_ = assign_personas(
+                desc, labels, cfg.profiling.actions, rfm=cfg.features.name in RFM_SETS,
+                currency=cfg.profiling.currency,
+            )  # fmt: skip
+
+    def _skipped(self, tx: pd.DataFrame) -> dict[str, str]:
+        """Parts this data cannot feed, and why (a run tags them, nothing fails)."""
+        if has_column(tx, "product_id"):
+            return {}
+        why = "no product ids in this source"
+        return {"rules": why, "recommend": why}
+
+    def _fit_rules(
+        self, engine: SegmentEngine, tx: pd.DataFrame, labels: pd.Series, rules: Rules
+    ) -> None:
+        miner = "spark FP-growth" if self.config.engine.name == "spark" else rules.engine
+        with step(f"mine rules ({miner}, support {rules.min_support})"):
+            baskets = make_baskets(tx, rules.basket, rules.item, rules.min_item_count)
+            self.rules_, seconds = engine.mine(tx, baskets, labels, rules)
+        t = self.training_
+        t.rule_seconds, t.baskets, t.catalogue = seconds, baskets.n_baskets, len(baskets.items)
+        t.dropped_items = baskets.dropped_items
+        rec = self.config.recommend
+        if isinstance(rec, Recommend):
+            with step("fit the recommenders"):
+                bought = histories(tx, item=rules.item)
+                self.recommenders_ = fit_recommenders(bought, baskets, self.rules_, labels, rec)
+
+    # -- applying -----------------------------------------------------------------------------
+    def segment(
+        self, transactions: pd.DataFrame | None = None, *, features: pd.DataFrame | None = None,
+        clean: bool = True,
+    ) -> pd.Series:  # fmt: skip
+        """Segment per customer (index customer_id), from their transactions (cleaned here
+        unless `clean=False`) or from a precomputed features table."""
+        if features is None:
+            if transactions is None:
+                raise ValueError("segment() needs transactions or features")
+            tx = self.prepare(transactions)[0] if clean else transactions
+            features = self.features_.transform(tx)
+        feats = features.set_index("customer_id") if "customer_id" in features else features.copy()
+        feats.index = feats.index.astype("str")
+        expected = self.features_.columns_
+        # one-hot and share columns are additive (absent = 0); any other column must be given
+        missing = [c for c in expected if c not in feats.columns and not c.startswith(ADDITIVE)]
+        if missing:
+            raise ValueError(
+                f"the features table lacks column(s) {missing}; this model expects {expected} "
+                "(or send transactions: customer_id, invoice_date, product_id, quantity, ...)"
+            )
+        feats = align_columns(feats.astype("float64"), expected)
+        labels = np.asarray(self.segmenter_.predict(feats), dtype="int64")
+        return pd.Series(labels, index=feats.index, name="segment")
+
+    def recommend(
+        self, transactions: pd.DataFrame, *, clean: bool = True, source: str = BLEND,
+        k: int | None = None,
+    ) -> pd.DataFrame:  # fmt: skip
+        """Top-k per customer with a 1-based rank (the blend) or one source's list."""
+        return self.recommend_all(transactions, [source], clean=clean, k=k)[source]
+
+    def recommend_all(
+        self, transactions: pd.DataFrame, names: Iterable[str], *, clean: bool = True,
+        k: int | None = None,
+    ) -> dict[str, pd.DataFrame]:  # fmt: skip
+        """Several recommenders' lists for the same customers (the evaluation's table)."""
+        tx = self.prepare(transactions)[0] if clean else transactions
+        return self._recommend(histories(tx, item=self._item), self.segment(tx, clean=False),
+                               names, k)  # fmt: skip
+
+    @property
+    def _item(self) -> str:
+        rules = self.config.rules
+        return rules.item if isinstance(rules, Rules) else "product_id"
+
+    def _recommend(
+        self, history: History, segments: pd.Series, names: Iterable[str], k: int | None
+    ) -> dict[str, pd.DataFrame]:
+        rec = self.config.recommend
+        if not self.recommenders_ or not isinstance(rec, Recommend):
+            raise ValueError(
+                "this model has no recommenders (rules or recommend switched off, or no "
+                "product ids in the training data)"
+            )
+        return recommend_all(self.recommenders_, rec, history, segments, names, k)
+
+    def personas_frame(self) -> pd.DataFrame:
+        """Personas as a table, one row per segment (actions as lists)."""
+        columns = [f.name for f in fields(Persona)]
+        return pd.DataFrame([asdict(p) for p in self.personas_], columns=columns)
+
+    def score(self, data: pd.DataFrame) -> pd.DataFrame:
+        """One row per customer: segment, persona and the recommended items with their sources.
+
+        `data` is canonical transaction lines (cleaned here), or a features table (one row per
+        customer; then the recommendations rest on the segment alone: no purchase history).
+        """
+        if {"invoice_date", "quantity"} <= set(data.columns) or "product_id" in data.columns:
+            tx = self.prepare(data)[0]
+            segments = self.segment(tx, clean=False)
+            history = histories(tx, item=self._item)
+        else:
+            segments = self.segment(features=data)
+            history = History.from_mapping({c: () for c in segments.index})
+        personas = self.personas_frame().set_index("segment")
+        keys = segments.astype("str")
+        out = pd.DataFrame({
+            "customer_id": segments.index.to_numpy(dtype=object),
+            "segment": segments.to_numpy(),
+            "persona": keys.map(personas["name"]).fillna("").to_numpy(dtype=object),
+            "persona_key": keys.map(personas["key"]).fillna("").to_numpy(dtype=object),
+        })  # fmt: skip
+        items: dict[str, list[str]] = {}
+        sources: dict[str, list[str]] = {}
+        if self.recommenders_:
+            recs = self._recommend(history, segments, [BLEND], None)[BLEND]
+            recs = recs.sort_values(["customer_id", "rank"])
+            grouped = recs.groupby("customer_id", sort=False, observed=True)
+            items = grouped["item"].agg(list).to_dict()
+            sources = grouped["source"].agg(list).to_dict()
+        out["recommendations"] = [[str(i) for i in items.get(c, [])] for c in out["customer_id"]]
+        out["sources"] = [[str(s) for s in sources.get(c, [])] for c in out["customer_id"]]
+        return out[list(OUTPUT)]
+
+    # -- persistence --------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The deployable state: no training tables, no password in a tracking URI."""
+        state = dict(self.__dict__)
+        state.pop("training_", None)
+        tracking = self.config.tracking
+        state["config"] = self.config.model_copy(
+            update={"tracking": tracking.model_copy(update={"uri": redact(tracking.uri)})}
+        )
+        return state

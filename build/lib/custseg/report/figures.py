@@ -1,0 +1,189 @@
+"""Every figure of a run, drawn by direct calls to the plot functions, in report order.
+
+`FIGURES` is the one list of the figures a run can have: for each, the name the report knows
+it by, its PNG file name, its caption and the call that draws it. The report takes its captions
+from the same list (`CAPTIONS`), so a figure can never appear without one (the old string-keyed
+tables let "pareto_front" miss its caption "pareto").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from custseg.report.profile_plots import mix_heatmap, size_revenue_plot, top_items_plot
+from custseg.report.rules_plot import top_rules_plot
+from custseg.report.segment_plots import (
+    feature_boxplots,
+    pca_biplot,
+    segment_scatter,
+    silhouette_plot,
+)
+from custseg.report.study_plots import elbow_plot, pareto_plot
+
+log = logging.getLogger(__name__)
+
+# The customer figures see at most this many times `max_points` customers (a seeded sample, as
+# every run has drawn them): the scatter and silhouette draw at most `max_points` anyway, PCA
+# axes, centroids and quartiles of a sample that size match those of all customers to the eye,
+# and drawing time stays flat in the number of customers. Above it, the counts in the legends
+# and "N of M customers shown" notes are of the sample.
+SAMPLE_FACTOR = 20
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # eq: arrays and frames do not compare
+class FigureInput:
+    """What a run's figures are drawn from. The optional parts are None when the run has no
+    such data (no regions, no categories, no tuning study, no rules); their figures are then
+    left out. Keyword-only: sixteen fields are too many to pass by position safely."""
+
+    what: str  # title prefix, e.g. "demo / rfm / kmeans-k5"
+    X: np.ndarray  # scaled features, customers x features (the matrix the model was fitted on)
+    labels: np.ndarray  # segment per customer (row of X); negative = unassigned
+    feature_names: list[str]  # columns of X
+    summary: pd.DataFrame  # Profiles.summary: one row per segment label + "all"
+    region_mix: pd.DataFrame | None = None  # Profiles.region_mix
+    category_mix: pd.DataFrame | None = None  # Profiles.category_mix
+    top_products: pd.DataFrame | None = None  # Profiles.top_products
+    max_points: int = 5000  # scatter and silhouette draw at most this many customers
+    seed: int = 0  # for every subsample, so a rerun draws the same points
+    tuning_table: pd.DataFrame | None = None  # TuningResult.table(): the Pareto figure
+    elbow: pd.DataFrame | None = None  # quality per k (tuning.elbow): the elbow figure
+    chosen_k: int | None = None  # marked on the elbow figure
+    tuning_title: str = ""  # title of the tuning figures; default "<what>: <n> trials"
+    rules: pd.DataFrame | None = None  # mined rules (segment, antecedent, consequent, lift...)
+    product_names: dict[str, str] | None = None  # item -> name on the rules figure
+
+
+def _tuning_title(inp: FigureInput) -> str:
+    if inp.tuning_title:
+        return inp.tuning_title
+    trials = len(inp.tuning_table) if inp.tuning_table is not None else 0
+    return f"{inp.what}: {trials} trials" if trials else f"{inp.what}: tuning"
+
+
+def _scatter(inp: FigureInput, path: Path) -> Path:
+    title = f"{inp.what}: customers by segment"
+    return segment_scatter(inp.X, inp.labels, inp.feature_names, path, title, inp.max_points,
+                           inp.seed)  # fmt: skip
+
+
+def _biplot(inp: FigureInput, path: Path) -> Path:
+    # the plot's own max_points and seed, as in every run so far (conf/report: max_points is
+    # documented for the scatter and silhouette only)
+    return pca_biplot(inp.X, inp.labels, inp.feature_names, path,
+                      f"{inp.what}: what separates the segments")  # fmt: skip
+
+
+def _boxplots(inp: FigureInput, path: Path) -> Path:
+    return feature_boxplots(inp.X, inp.labels, inp.feature_names, path,
+                            f"{inp.what}: standardized features per segment")  # fmt: skip
+
+
+def _sizes(inp: FigureInput, path: Path) -> Path:
+    return size_revenue_plot(inp.summary, path, f"{inp.what}: customers and revenue per segment")
+
+
+def _silhouette(inp: FigureInput, path: Path) -> Path:
+    return silhouette_plot(inp.X, inp.labels, path, f"{inp.what}: silhouette per customer",
+                           inp.max_points, inp.seed)  # fmt: skip
+
+
+def _region_mix(inp: FigureInput, path: Path) -> Path | None:
+    if inp.region_mix is None:
+        return None
+    return mix_heatmap(inp.region_mix, path, f"{inp.what}: region mix", "region")
+
+
+def _category_mix(inp: FigureInput, path: Path) -> Path | None:
+    if inp.category_mix is None:
+        return None
+    return mix_heatmap(inp.category_mix, path, f"{inp.what}: category mix", "category")
+
+
+def _top_items(inp: FigureInput, path: Path) -> Path | None:
+    if inp.top_products is None:
+        return None
+    title = f"{inp.what}: top products per segment vs overall"
+    return top_items_plot(inp.top_products, path, title)
+
+
+def _elbow(inp: FigureInput, path: Path) -> Path | None:
+    if inp.elbow is None:
+        return None
+    return elbow_plot(inp.elbow, path, _tuning_title(inp), inp.chosen_k)
+
+
+def _pareto(inp: FigureInput, path: Path) -> Path | None:
+    if inp.tuning_table is None:
+        return None
+    return pareto_plot(inp.tuning_table, path, _tuning_title(inp))
+
+
+def _top_rules(inp: FigureInput, path: Path) -> Path | None:
+    if inp.rules is None or not len(inp.rules):
+        return None
+    title = f"{inp.what}: strongest rules per segment vs all customers"
+    return top_rules_plot(inp.rules, path, title, names=inp.product_names)
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure a run can have."""
+
+    name: str  # key in draw_figures' result and in ReportInput.figures
+    file: str  # PNG file name in the output folder
+    caption: str  # shown with the figure in the report
+    draw: Callable[[FigureInput, Path], Path | None]  # None: the run has no data for it
+
+
+# Report order: the segments first, then how they were chosen, then what they buy together.
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("scatter", "segments_scatter.png", "Segments in feature space", _scatter),
+    FigureSpec(
+        "biplot", "pca_biplot.png", "PCA biplot: which features separate the segments", _biplot
+    ),
+    FigureSpec("boxplots", "feature_boxplots.png", "Feature distributions per segment", _boxplots),
+    FigureSpec("sizes", "segment_sizes.png", "Customer share vs revenue share", _sizes),
+    FigureSpec("silhouette", "silhouette.png", "Silhouette per customer", _silhouette),
+    FigureSpec("region_mix", "region_mix.png", "Region mix per segment", _region_mix),
+    FigureSpec("category_mix", "category_mix.png", "Category mix per segment", _category_mix),
+    FigureSpec("top_items", "top_items.png", "Top products per segment", _top_items),
+    FigureSpec("elbow", "elbow.png", "Choosing the number of segments", _elbow),
+    FigureSpec("pareto_front", "pareto_front.png", "Tuning trials", _pareto),
+    FigureSpec("top_rules", "top_rules.png", "Strongest cross-sell rules", _top_rules),
+)
+CAPTIONS: dict[str, str] = {spec.name: spec.caption for spec in FIGURES}
+
+
+def _sampled(inp: FigureInput) -> FigureInput:
+    """`inp` with X and labels cut to a seeded sample of SAMPLE_FACTOR * max_points customers
+    (sorted rows; the same sample every run used before)."""
+    X = np.asarray(inp.X)
+    limit = SAMPLE_FACTOR * int(inp.max_points)
+    if len(X) <= limit:
+        return inp
+    pick = np.sort(np.random.default_rng(inp.seed).permutation(len(X))[:limit])
+    return replace(inp, X=X[pick], labels=np.asarray(inp.labels)[pick])
+
+
+def draw_figures(inp: FigureInput, out: Path) -> dict[str, Path]:
+    """Draw every figure the run has data for into `out`; name -> PNG path in report order
+    (segment figures, then elbow, pareto_front, top_rules). A failing figure raises."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sampled = _sampled(inp)
+    drawn: dict[str, Path] = {}
+    for spec in FIGURES:
+        start = time.perf_counter()
+        path = spec.draw(sampled, out / spec.file)
+        if path is not None:
+            drawn[spec.name] = path
+            log.debug("figure %s: %.2f s", spec.name, time.perf_counter() - start)
+    return drawn

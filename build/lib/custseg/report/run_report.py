@@ -1,0 +1,80 @@
+"""The report stage of a run: its figures and report.md/report.html, from the run's result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from custseg.config.schema import Report
+from custseg.data.schema import has_column
+from custseg.report.figures import FigureInput, draw_figures
+from custseg.report.report import ReportInput, write_report
+from custseg.result import RunResult
+
+
+def product_names(tx: pd.DataFrame) -> dict[str, str] | None:
+    """Product id -> name (first seen), so plots and the report show names people know."""
+    if not (has_column(tx, "product_name") and has_column(tx, "product_id")):
+        return None
+    first = tx.drop_duplicates("product_id")
+    return dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
+                    strict=True))  # fmt: skip
+
+
+def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[str, Path]]:
+    """Draw every figure into `out` and write `out/report/`; returns (report.html, figures)."""
+    cfg, model, tx = r.config, r.model, r.transactions
+    assert model is not None and tx is not None and r.cleaning is not None
+    assert isinstance(cfg.report, Report)
+    seg = model.training_.segmentation
+    names = product_names(tx)
+    search = seg.tuning
+    rules_on_products = model.rules_ is not None and cfg.rules.item == "product_id"  # type: ignore[union-attr]
+    figures = draw_figures(
+        FigureInput(
+            what=f"{cfg.data.name} / {cfg.features.name}",
+            X=seg.X,
+            labels=seg.labels,
+            feature_names=list(seg.features.columns),
+            summary=model.profiles_.summary,
+            region_mix=model.profiles_.region_mix,
+            category_mix=model.profiles_.category_mix,
+            top_products=model.profiles_.top_products,
+            max_points=cfg.report.max_points,
+            seed=cfg.seed,
+            tuning_table=search.table() if search is not None else None,
+            elbow=seg.elbow,
+            chosen_k=getattr(model.algorithm_, "n_clusters", None),
+            tuning_title=f"{cfg.data.name} / {cfg.features.name} / {cfg.segment.name}",
+            rules=model.rules_,
+            product_names=names if rules_on_products else None,
+        ),
+        out,
+    )
+    params = {k: v for k, v in model.algorithm_.params().items()}
+    evaluation = r.evaluation.table if r.evaluation is not None else None
+    report = ReportInput(
+        title=f"custseg: {r.run_name}",
+        run={
+            "data": cfg.data.name,
+            "rows_after_cleaning": r.cleaning.rows_out,
+            "customers": len(seg.features),
+            "features": cfg.features.name,
+            "algorithm": cfg.segment.name,
+            "params": params,
+            "metrics": r.metrics,
+            "command": command or "python -m custseg  # overrides: see config.yaml",
+            "run_id": r.run_id,
+            "run_name": r.run_name,
+        },
+        summary=model.profiles_.summary,
+        personas=model.personas_frame(),
+        figures=figures,
+        top_pairs=model.rules_,
+        evaluation=evaluation,
+        top_products=model.profiles_.top_products,
+        product_names=names,
+    )
+    _, html = write_report(report, out / "report")
+    return html, figures

@@ -1,0 +1,192 @@
+"""Everything a run logs to MLflow, in one place: one logger per pipeline stage, called with
+the run's result as each stage finishes (kedro-mlflow's hooks, without kedro)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from custseg.profiling.personas import personas_table
+from custseg.report import browser
+from custseg.result import RunResult
+from custseg.tracking.pyfunc import input_example, log_model
+from custseg.tracking.run import Tracker, tracked_run
+from custseg.tuning.selection import Trial
+
+log = logging.getLogger(__name__)
+
+
+def _clean(t: Tracker, r: RunResult) -> None:
+    assert r.cleaning is not None
+    t.metrics(r.cleaning.as_metrics())
+    t.json(r.cleaning.__dict__, "cleaning.json")
+
+
+def _tuning(t: Tracker, r: RunResult) -> None:
+    seg = r.model.training_.segmentation  # type: ignore[union-attr]
+    search = seg.tuning
+    if search is None:
+        return
+    table = search.table()
+    t.table(table, "tuning_trials")
+    if seg.elbow is not None:
+        t.table(seg.elbow, "elbow")
+    t.params({"tuning.study_name": search.study_name, "tuning.sampler_used": search.sampler,
+              **{f"chosen.{k}": v for k, v in search.chosen.params.items()}})  # fmt: skip
+    t.metrics({"tuning.chosen_trial": search.chosen.number,
+               "tuning.n_complete": len(search.trials),
+               "tuning.new_trials": search.new_trials,
+               "tuning.front_size": int(table["on_front"].sum()),
+               "tuning.eligible": int(table["eligible"].sum())})  # fmt: skip
+    if search.notes:
+        t.tags({"tuning.note": " | ".join(search.notes)})
+
+
+def _fit(t: Tracker, r: RunResult) -> None:
+    model = r.model
+    assert model is not None
+    t.tags({"mlflow.runName": r.run_name})
+    _tuning(t, r)
+    metrics = r.metrics
+    t.metrics(metrics)
+    t.metrics({f"spark.seconds.{k}": v for k, v in model.training_.segmentation.seconds.items()})
+    t.table(r.segments, "segments")
+    log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
+    prof = model.profiles_
+    t.table(prof.summary, "profile_summary")
+    t.table(personas_table(model.personas_), "personas")
+    for name in ("region_mix", "category_mix", "top_products"):
+        if getattr(prof, name) is not None:
+            t.table(getattr(prof, name), name)
+    for stage, why in model.skipped_.items():
+        log.warning("Skipping %s: %s", stage, why)
+    if model.skipped_:
+        t.tags({f"skipped.{k}": v for k, v in model.skipped_.items()})
+    if model.rules_ is not None:
+        _rules(t, r)
+
+
+def _rules(t: Tracker, r: RunResult) -> None:
+    model = r.model
+    assert model is not None and model.rules_ is not None
+    train = model.training_
+    for scope, part in model.rules_.groupby("segment", sort=True):
+        name = "rules_all" if scope == "all" else f"rules_segment_{scope}"
+        t.table(part.reset_index(drop=True), name)
+    counts = model.rules_["segment"].value_counts()
+    t.metrics({"rules.baskets": train.baskets, "rules.dropped_items": train.dropped_items,
+               **{f"rules.count.{s}": int(counts.get(s, 0)) for s in train.rule_seconds},
+               **{f"rules.seconds.{s}": v for s, v in train.rule_seconds.items()}})  # fmt: skip
+
+
+def _recommend(t: Tracker, r: RunResult) -> None:
+    recs = r.recommendations
+    assert recs is not None
+    t.table(recs, "recommendations")
+    t.metrics({"recommend.customers": recs["customer_id"].nunique()})
+
+
+def _evaluate(t: Tracker, r: RunResult) -> None:
+    assert r.evaluation is not None
+    table, split = r.evaluation.table, r.evaluation.split
+    t.table(table, "recommendation_evaluation")
+    t.json(split, "evaluation_split.json")
+    t.metrics({f"eval.{name}.{col.replace('@', '_at_')}": float(v)
+               for name, row in table.iterrows() for col, v in row.items()})  # fmt: skip
+    t.metrics({"eval.test_customers": split["test_customers"],
+               "eval.excluded_customers": split["excluded_customers"]})  # fmt: skip
+    log.info("Recommendation evaluation:\n%s", table.round(4).to_string())
+
+
+def _report(t: Tracker, r: RunResult) -> None:
+    for path in r.figures.values():
+        t.file(path)
+    if r.report is None:
+        return
+    t.folder(r.report.parent, "report")  # report.md, report.html and figures/
+    log.info("Report: %s", r.report)
+
+
+def _model(t: Tracker, r: RunResult) -> None:
+    """The deployable model; Chromium pictures the report meanwhile (a program of its own)."""
+    assert r.model is not None and r.transactions is not None
+    shot = None
+    wanted = r.report is not None and getattr(r.config.report, "screenshot", False)
+    if wanted and browser.find_chromium():
+        shot = browser.Screenshot(r.report, r.report.parent.parent / "report_screenshot.png")
+    r.model_uri = log_model(r.model, input_example(r.transactions), r.config.tracking.register_as)
+    log.info("Model: %s", r.model_uri)
+    if shot is not None:
+        t.file(shot.result())
+
+
+LOGGERS: dict[str, Callable[[Tracker, RunResult], None]] = {
+    "clean": _clean, "fit": _fit, "recommend": _recommend, "evaluate": _evaluate,
+    "report": _report, "run": _model,
+}  # fmt: skip
+
+
+class MlflowHooks:
+    """Log a pipeline run into one MLflow parent run (trials as nested runs)."""
+
+    def __init__(self, artifact_dir: Path | None = None) -> None:
+        self.artifact_dir = artifact_dir
+        self._tracker: Tracker | None = None
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            raise RuntimeError("no MLflow run is open")
+        return self._tracker
+
+    @contextmanager
+    def running(self, r: RunResult) -> Iterator[None]:
+        c = r.config
+        with tracked_run(c.tracking, r.run_name, self.artifact_dir) as tracker:
+            self._tracker = tracker
+            r.run_id = tracker.run_id
+            plain = c.dump()
+            tracker.params(plain)
+            tracker.text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), "config.yaml")
+            tracker.tags({"data": c.data.name, "features": c.features.name,
+                          "algorithm": c.segment.name, "tuned": c.tuning.enabled,
+                          "engine": c.engine.name})  # fmt: skip
+            try:
+                yield
+            finally:
+                self._tracker = None
+
+    def on_trial(self, trial: Trial) -> None:
+        tags: dict[str, Any] = {"optuna.trial": trial.number, "segment_sizes": trial.sizes}
+        self.tracker.child(f"trial-{trial.number}", trial.params, trial.metrics, tags)
+
+    def after(self, stage: str, result: RunResult) -> None:
+        logger = LOGGERS.get(stage)
+        if logger is not None:
+            logger(self.tracker, result)
+
+
+def log_drift(t: Tracker, config: Any, scored: Any, result: Any, name: str) -> None:
+    """What `custseg drift` logs: the config, the split, how much moved, the migration.
+    `scored` is the config of the segmentation that was scored (a logged model's own)."""
+    from custseg.report.migration_plot import migration_plot
+
+    plain = config.dump()
+    t.params(plain)
+    t.tags({"kind": "drift", "data": config.data.name, "features": scored.features.name,
+            "algorithm": scored.segment.name})  # fmt: skip
+    t.params({"drift.split_date": result.split.date().isoformat()})
+    shift = float(result.sizes["shift"].abs().max())
+    t.metrics({"drift.ari_refit": result.ari_refit, "drift.moved_share": result.moved_share,
+               "drift.customers_a": result.customers_a, "drift.customers_b": result.customers_b,
+               "drift.customers_both": result.customers_both,
+               "drift.max_size_shift": shift})  # fmt: skip
+    t.table(result.migration, "migration")
+    t.table(result.sizes, "size_shift")
+    title = f"{name}: segment migration across {result.split.date()}"
+    t.file(migration_plot(result, t.artifact_dir / "migration.png", title))

@@ -1,0 +1,106 @@
+"""Choosing one trial from a finished study, by a documented rule.
+
+The study optimises two objectives (max silhouette, min Davies-Bouldin), so it ends with a
+Pareto front, not a winner. The rules below pick one trial, and eligibility comes first so
+degenerate answers (a giant segment, dust clusters, mostly noise) are never chosen just because
+they score well. Nothing here needs Optuna: it works on plain `Trial` records, so it can
+re-check a choice from a study's stored trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from custseg.config.schema import Selection
+from custseg.segment.algorithms import UNASSIGNED
+
+WORST = (-1.0, 1e6)  # objective values of a degenerate trial (one segment or no segment)
+
+
+@dataclass
+class Trial:
+    """One complete trial: what was tried, what it scored, and how the selection saw it."""
+
+    number: int
+    params: dict[str, Any]  # the searched parameters only
+    metrics: dict[str, float]
+    sizes: list[int] = field(default_factory=list)  # customers per segment, unassigned last
+    on_front: bool = False
+    eligible: bool = False
+    why_not: str = ""
+
+
+def segment_sizes(labels: np.ndarray) -> list[int]:
+    """Customers per segment, largest first; unassigned (-1) customers last."""
+    assigned = labels[labels != UNASSIGNED]
+    sizes = sorted(np.bincount(assigned).tolist(), reverse=True) if assigned.size else []
+    return [s for s in sizes if s] + [int((labels == UNASSIGNED).sum())]
+
+
+def objectives(metrics: Mapping[str, float]) -> tuple[float, float]:
+    """(silhouette, Davies-Bouldin) of a trial; WORST when they are undefined (fewer than two
+    segments), so such a trial sits behind every real one on the front."""
+    if "silhouette" not in metrics:
+        return WORST
+    return metrics["silhouette"], metrics["davies_bouldin"]
+
+
+def pareto_front(values: np.ndarray) -> np.ndarray:
+    """Mask of non-dominated rows of (silhouette: max, davies_bouldin: min)."""
+    s, d = values[:, 0], values[:, 1]
+    front = np.ones(len(values), dtype=bool)
+    for i in range(len(values)):
+        dominated = (s >= s[i]) & (d <= d[i]) & ((s > s[i]) | (d < d[i]))
+        front[i] = not dominated.any()
+    return front
+
+
+def eligibility(m: Mapping[str, float], sel: Selection) -> str:
+    """Why a trial may not be chosen ("" when it may): the limits of `tuning.selection`."""
+    if "silhouette" not in m:
+        return "fewer than two segments"
+    if m["min_segment_share"] < sel.min_segment_share:
+        return f"a segment below {sel.min_segment_share:.0%} of customers"
+    if m["max_segment_share"] > sel.max_segment_share:
+        return f"a segment above {sel.max_segment_share:.0%} of customers"
+    if m.get("noise_share", 0.0) > sel.max_noise_share:
+        return f"more than {sel.max_noise_share:.0%} unassigned"
+    return ""
+
+
+def _pick_front_best_silhouette(trials: list[Trial], sel: Selection) -> Trial:
+    pool = [t for t in trials if t.eligible and t.on_front] or [t for t in trials if t.eligible]
+    return max(pool, key=lambda t: (t.metrics["silhouette"], -t.number))
+
+
+def _pick_parsimonious(trials: list[Trial], sel: Selection) -> Trial:
+    pool = [t for t in trials if t.eligible]
+    best = max(t.metrics["silhouette"] for t in pool)
+    near = [t for t in pool if t.metrics["silhouette"] >= best - sel.silhouette_tolerance]
+    return min(near, key=lambda t: (t.metrics["n_segments"], t.metrics["davies_bouldin"], t.number))
+
+
+# tuning.selection.rule -> the rule (the config schema lists the same names)
+RULES: dict[str, Callable[[list[Trial], Selection], Trial]] = {
+    "parsimonious": _pick_parsimonious,
+    "front_best_silhouette": _pick_front_best_silhouette,
+}
+
+
+def select(trials: list[Trial], sel: Selection) -> tuple[Trial, list[str]]:
+    """Mark front and eligibility on every trial and pick one by the configured rule; the notes
+    say when no trial was eligible and the best silhouette overall was taken instead."""
+    values = np.array([objectives(t.metrics) for t in trials])
+    for t, on in zip(trials, pareto_front(values), strict=True):
+        t.on_front = bool(on)
+        t.why_not = eligibility(t.metrics, sel)
+        t.eligible = not t.why_not
+    if not any(t.eligible for t in trials):
+        notes = ["no trial met the selection constraints; chose the best silhouette overall"]
+        scored = [t for t in trials if "silhouette" in t.metrics] or trials
+        return max(scored, key=lambda t: t.metrics.get("silhouette", -1.0)), notes
+    return RULES[sel.rule](trials, sel), []
