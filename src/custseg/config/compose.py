@@ -16,7 +16,7 @@ from pathlib import Path
 from hydra import compose as hydra_compose
 from hydra import initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException, OverrideParseException
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import ValidationError
@@ -72,32 +72,72 @@ def _group_option(line: str, group: str, value: str) -> ConfigError | None:
     )
 
 
+def _no_such_key(line: str, key: str, node: DictConfig) -> ConfigError:
+    """`line` sets `key`, whose last part `node` (the config node above it) does not have."""
+    parent, _, part = key.rpartition(".")
+    present = node.keys()  # the keys with "???" values too (iterating a DictConfig skips them)
+    keys = [str(k) for k in present]
+    where = f"'{parent}'" if parent else "the config"
+    if "name" in keys and "." not in parent and parent:
+        where += f" ({parent}={OmegaConf.select(node, 'name', throw_on_missing=False)})"
+    tip = f"To add a new key on purpose, write +{line.lstrip('+')}"
+    if key == "data.path":
+        tip = "This source reads no file: choose one that does, e.g. data=csv"
+    return ConfigError(
+        f"{line}: {where} has no key {part!r}{did_you_mean(part, keys)}; its keys: "
+        f"{', '.join(keys)}. {tip}",
+        key,
+    )
+
+
 def _missing_key(line: str, key: str, base: DictConfig) -> ConfigError | None:
+    """The error for `key` when some part of it is not in `base`, else None."""
     node: object = base
     parts = key.split(".")
     for i, part in enumerate(parts):
         keys = list(node.keys()) if isinstance(node, DictConfig) else []  # with "???" values
-        if part in keys:
-            node = OmegaConf.select(node, part, throw_on_missing=False)  # type: ignore[arg-type]
-            continue
-        parent = ".".join(parts[:i])
-        keys = [str(k) for k in keys]
-        where = f"'{parent}'" if parent else "the config"
-        if isinstance(node, DictConfig) and "name" in node and i == 1:
-            where += f" ({parent}={node['name']})"
-        tip = f"To add a new key on purpose, write +{line.lstrip('+')}"
-        if key == "data.path":
-            tip = "This source reads no file: choose one that does, e.g. data=csv"
-        return ConfigError(
-            f"{line}: {where} has no key {part!r}{did_you_mean(part, keys)}; its keys: "
-            f"{', '.join(keys)}. {tip}",
-            key,
-        )
+        if part not in keys:
+            if not isinstance(node, DictConfig):
+                return None
+            return _no_such_key(line, ".".join(parts[: i + 1]), node)
+        node = OmegaConf.select(node, part, throw_on_missing=False)  # type: ignore[arg-type]
     return None
 
 
+def _line_of(key: str, overrides: Sequence[str]) -> str:
+    """The override that sets `key` (or a key below it), as the user wrote it."""
+    names = [(line, line.lstrip("+~").split("=", 1)[0]) for line in overrides]
+    for line, name in names:
+        if name == key or name.startswith(f"{key}."):
+            return line
+    above = [(len(name), line) for line, name in names if key.startswith(f"{name}.")]
+    return max(above)[1] if above else key
+
+
+def _from_exception(overrides: Sequence[str], exc: Exception) -> ConfigError | None:
+    """The fast diagnosis, from what the exceptions carry as data: a missing option (its
+    group, name and the group's options), or a key missing under a config node (the node
+    itself, so its keys are at hand)."""
+    if isinstance(exc, MissingConfigException) and exc.missing_cfg_file and exc.options:
+        group, _, value = str(exc.missing_cfg_file).rpartition("/")
+        if group in groups():
+            return _group_option(_line_of(group, overrides), group, value)
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OmegaConfBaseException):
+        cause = cause.__cause__
+    node = getattr(cause, "parent_node", None)
+    full_key = getattr(cause, "full_key", None)
+    if not isinstance(node, DictConfig) or not full_key:
+        return None
+    return _no_such_key(_line_of(str(full_key), overrides), str(full_key), node)
+
+
 def _diagnose(overrides: Sequence[str], exc: Exception) -> ConfigError:
-    """Which override does not compose, and why, found by checking each one."""
+    """Which override does not compose, and why: from the exception's own data when it has
+    it, else by checking each override against the config its groups compose."""
+    fast = _from_exception(overrides, exc)
+    if fast is not None:
+        return fast
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     known = groups()
     chosen = []

@@ -73,11 +73,10 @@ class StaleTrials:
     which Optuna never calls stale (by design, optuna#4026), so it would hold its place in the
     study for good (every run on it would wait `tuning.wait_timeout`, then fail). The gap is
     not rare: `study.ask` samples the trial's point before the heartbeat thread starts, which
-    is a measurable share of a short trial (figures in the issue 14 note), yet far below the
-    grace period. Such a trial
-    also never reached its objective, which `mark_started` makes visible: a RUNNING trial this
-    process has watched for the grace period without that mark is failed through
-    `Study.tell`, and its point, if it had one (queued or retried), queued again.
+    is a measurable share of a short trial, yet far below the grace period. Such a trial also
+    never reached its objective, which `mark_started` makes visible: a RUNNING trial this
+    process has watched for the grace period without that mark is failed through `Study.tell`,
+    and its point, if it had one (queued or retried), queued again.
 
     Limitation: a live worker that needs longer than the grace period between creating a trial
     and starting its objective (it was paused, or its database writes waited that long) loses
