@@ -28,7 +28,9 @@ _SESSION: SparkSession | None = None
 
 
 def _alive(session: SparkSession | None) -> bool:
-    return session is not None and session.sparkContext._jsc is not None
+    """Whether `session` is still the running one (a stopped session is no longer active; in
+    another thread, where none is active, `getOrCreate` hands the running one back anyway)."""
+    return session is not None and SparkSession.getActiveSession() is session
 
 
 def _require_java() -> None:
