@@ -1,1 +1,0 @@
-"""Loading transaction tables: reading files, mapping and validating columns, demo data."""
