@@ -2,7 +2,8 @@
 
 Invoice baskets of StockCode (product_id) from the cleaned Online Retail lines, at min_support
 0.02, 0.01 and 0.005 (--supports), for:
-  fim            custseg.rules engine "fim" (pyfim, Borgelt's C FP-growth) on the sparse baskets
+  eclat          custseg.rules engine "eclat" (the default: numpy Eclat on packed bit columns)
+  fim            custseg.rules engine "fim" (pyfim, Borgelt's C FP-growth; the 'fim' extra)
   fpgrowth       custseg.rules engine "fpgrowth" (mlxtend fpgrowth, pandas sparse frame)
   apriori        custseg.rules engine "apriori" (mlxtend apriori, sparse frame, low_memory=True)
   apriori-sparse-default  mlxtend apriori on the same sparse frame with its default
@@ -14,7 +15,8 @@ Invoice baskets of StockCode (product_id) from the cleaned Online Retail lines, 
                  "prep" starts the session and builds and caches the baskets in Spark; the
                  memory columns are the Python driver's only (the JVM is not counted)
 
-Every measurement runs in a fresh Python process that starts from the same cleaned lines
+Each method runs --repeats times (default 3), each time in a fresh process; the table shows
+the medians (mine s also its min-max). Every measurement starts from the same cleaned lines
 (a parquet file written once, by another process): "prep" builds that method's input
 (make_baskets, or the crosstab), "mine" finds the itemsets. Memory is resident set size (RSS),
 not tracemalloc (which misses pyfim's C allocations): "base" is the child's RSS once the lines
@@ -34,16 +36,25 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("fim", "fpgrowth", "apriori", "apriori-sparse-default", "dense-apriori", "spark")
+METHODS = (
+    "eclat",
+    "fim",
+    "fpgrowth",
+    "apriori",
+    "apriori-sparse-default",
+    "dense-apriori",
+    "spark",
+)
 
 
 def _current_rss_mb() -> float:
@@ -150,6 +161,30 @@ def measure(method: str, support: float, lines_path: str, mem_limit_gb: float) -
     return res
 
 
+def measure_median(
+    method: str, support: float, lines_path: str, mem_limit_gb: float, repeats: int
+) -> dict:
+    """`repeats` fresh-process runs of one method: medians of the figures, min-max of mine s.
+
+    One run is at the mercy of whatever else the 2 cores do; the median of a few is not.
+    A failed run (out of memory, an error) is reported as the method's result.
+    """
+    runs = []
+    for _ in range(max(repeats, 1)):
+        r = measure(method, support, lines_path, mem_limit_gb)
+        if "error" in r:
+            return r
+        runs.append(r)
+    if len({json.dumps(r["by_size"]) for r in runs}) != 1:
+        raise RuntimeError(f"{method} at {support}: itemsets differ between runs")
+    out = dict(runs[0])
+    for key in ("prep_s", "mine_s", "base_mb", "peak_mb", "wall_s"):
+        out[key] = statistics.median(r[key] for r in runs)
+    out["mine_range"] = (min(r["mine_s"] for r in runs), max(r["mine_s"] for r in runs))
+    out["peak_reset"] = all(r.get("peak_reset", False) for r in runs)
+    return out
+
+
 def prepare(path: str) -> None:
     """Load and clean Online Retail as the app does; keep the columns baskets need.
 
@@ -166,6 +201,23 @@ def prepare(path: str) -> None:
     print(len(tx))
 
 
+def _version(package: str) -> str:
+    """The installed version, or 'not installed' (pyfim is an optional extra)."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu() -> str:
+    """The CPU's model name, as lscpu shows it (the machine the numbers belong to)."""
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
 def _mem_total_gb() -> float:
     with open("/proc/meminfo") as fh:
         for line in fh:
@@ -179,6 +231,7 @@ def main() -> None:
     ap.add_argument("--supports", type=float, nargs="+", default=[0.02, 0.01, 0.005])
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--mem-limit-gb", type=float, default=min(16.0, 0.75 * _mem_total_gb()))
+    ap.add_argument("--repeats", type=int, default=3, help="fresh-process runs per row (median)")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     args = ap.parse_args()
 
@@ -198,7 +251,10 @@ def main() -> None:
             "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for support in args.supports:
-            results = {m: measure(m, support, lines_path, args.mem_limit_gb) for m in args.methods}
+            results = {
+                m: measure_median(m, support, lines_path, args.mem_limit_gb, args.repeats)
+                for m in args.methods
+            }
             fastest = min((r["mine_s"] for r in results.values() if "error" not in r),
                           default=float("nan"))  # fmt: skip
             for method, r in results.items():
@@ -211,8 +267,8 @@ def main() -> None:
                     sizes = ", ".join(f"{k}: {v}" for k, v in r["by_size"].items())
                     row = (
                         f"| {support:g} | {method} | {r['itemsets']:,} ({sizes}) | "
-                        f"{r['prep_s']:.2f} | {r['mine_s']:.2f} | "
-                        f"{r['mine_s'] / fastest:.1f}x "
+                        f"{r['prep_s']:.2f} | {r['mine_s']:.3f} ({r['mine_range'][0]:.3f}-"
+                        f"{r['mine_range'][1]:.3f}) | {r['mine_s'] / fastest:.2f}x "
                     )
                     if not r.get("peak_reset", False):
                         mem += " (peak not reset: includes loading)"
@@ -222,9 +278,11 @@ def main() -> None:
     header = (
         f"\n## Association-rule mining, {date.today()} ({platform.machine()}, {os.cpu_count()} "
         f"cores, {_mem_total_gb():.0f} GB RAM, Python {platform.python_version()}, "
-        f"mlxtend {version('mlxtend')}, pyfim {version('pyfim')}, pandas {version('pandas')})\n\n"
+        f"numpy {version('numpy')}, mlxtend {version('mlxtend')}, pyfim {_version('pyfim')}, "
+        f"pandas {version('pandas')}; {_cpu()})\n\n"
         f"Online Retail, {rows:,} cleaned lines as invoice baskets of StockCode; "
-        "`python bench/bench_mining.py`. One fresh process per row, one run each. base = the "
+        f"`python bench/bench_mining.py`. One fresh process per run, {args.repeats} runs per row, "
+        "medians shown (mine s: median (min-max)). base = the "
         "child's RSS with the lines loaded; peak = its ru_maxrss (os.wait4 rusage) after the "
         "peak mark was reset at base; added = peak - base; mine vs fastest = mine s over the "
         "fastest method's mine s at that support; "

@@ -129,7 +129,7 @@ def main() -> None:
         rows.append(f"| custseg_online_retail, first run in an empty folder (creates the stores) "
                     f"| {wall:.2f} | {rss:,.0f} | {wall / notebook_median:.2f}x |")  # fmt: skip
         if not args.no_mining:
-            mining = [sys.executable, str(HERE / "bench_mining.py"), "--methods", "fim",
+            mining = [sys.executable, str(HERE / "bench_mining.py"), "--methods", "eclat", "fim",
                       "fpgrowth", "apriori", "spark", "dense-apriori"]  # fmt: skip
             if args.no_write:
                 mining.append("--no-write")

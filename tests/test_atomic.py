@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custseg.atomic import atomic_dir, atomic_path
+from custseg.atomic import atomic_dir, atomic_path, umask
 from custseg.config.schema import Tracking
 from custseg.report.report import ReportInput, write_report
 from custseg.tracking.run import tracked_run
@@ -51,6 +51,33 @@ def test_failed_folder_write_keeps_the_earlier_folder(tmp_path):
         (tmp / "report.md").write_text("new")
     assert (target / "report.md").read_text() == "new"
     assert os.listdir(tmp_path) == ["report"]
+
+
+@pytest.mark.parametrize(("mask", "file_mode", "dir_mode"),
+                         [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])  # fmt: skip
+@pytest.mark.slow
+def test_outputs_get_the_modes_a_plain_write_would_give(tmp_path, tracking_uri, mask, file_mode,
+                                                        dir_mode):  # fmt: skip
+    # mkstemp/mkdtemp make private 0600/0700 files: colleagues could not read the artifacts
+    old = os.umask(mask)
+    try:
+        assert umask() == mask
+        with atomic_path(tmp_path / "t.csv") as tmp:
+            tmp.write_text("a\n")
+        with atomic_dir(tmp_path / "report") as tmp:
+            (tmp / "report.md").write_text("r")
+        out = tmp_path / "artifacts"
+        store = Tracking(uri=tracking_uri, experiment="modes", register_as=None)
+        with tracked_run(store, "modes", out) as tracker:
+            tracker.table(pd.DataFrame({"x": [1.0]}), "segments")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("p")
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "t.csv", out / "segments.parquet", out / "segments.csv",
+                 tmp_path / "report" / "report.md", plain):  # fmt: skip
+        assert os.stat(path).st_mode & 0o777 == file_mode, path
+    assert os.stat(tmp_path / "report").st_mode & 0o777 == dir_mode
 
 
 def test_tracker_table_that_cannot_be_written_leaves_the_earlier_table(tmp_path, tracking_uri):

@@ -5,8 +5,11 @@ the way the command line does (`custseg.config.load`) and runs the real stages i
 clean, features, scaling, clustering. It must fail at the expected stage with the project's own
 error type, and the message must name the file, column or config key at fault, show the
 offending values where there are any, and say what would fix it. Where the message proposes
-overrides, applying them must get the job through. A subset runs the real CLI in a subprocess
-and checks the exit code, stderr, the FAILED MLflow run and that an earlier good run survives.
+overrides, applying them must get the job through. The preflight (header and first rows, before
+any run) must catch every fault of the file and the column map that a sample can show, and
+nothing the full load would accept. A subset runs the real CLI in a subprocess and checks the
+exit code, stderr, that a fault the preflight catches opens no MLflow run and any later one a
+FAILED run, and that an earlier good run survives.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from mlflow.tracking import MlflowClient
 from custseg.clean import CleaningError, clean
 from custseg.config import ConfigError, load
 from custseg.data import sources
+from custseg.data.dates import AmbiguousDates
 from custseg.data.errors import SchemaError
+from custseg.data.preflight import MapError, preflight
 from custseg.features import FeatureError
 from custseg.model import CustomerModel
 from custseg.segment.algorithms import ClusteringError
@@ -236,7 +241,7 @@ CASES = [
           "'%m/%d/%Y'", "one layout"),
          write=_file("sales.csv", lambda: _spoiled(invoice_date="01/02/2011")),
          column="invoice_date"),
-    Case("ambiguous_day_month", "load", SchemaError,
+    Case("ambiguous_day_month", "load", AmbiguousDates,
          ("{path}", "ambiguous dates", "'01/02/2011'", "2011-01-02 as '%m/%d/%Y'",
           "2011-02-01 as '%d/%m/%Y'", "data.date_format="),
          write=_file("sales.csv", lambda: _text(_rows(date=lambda i: f"{1 + i % 12:02d}/02/2011"))),
@@ -355,8 +360,9 @@ def run_stages(overrides: list[str]) -> int:
 
 
 def _stage_of(exc: BaseException) -> str:
-    return {ConfigError: "config", CleaningError: "clean", SchemaError: "load",
-            FeatureError: "segment", ClusteringError: "segment"}[type(exc)]  # fmt: skip
+    stages = {ConfigError: "config", CleaningError: "clean", SchemaError: "load",
+              FeatureError: "segment", ClusteringError: "segment"}  # fmt: skip
+    return next(stages[c] for c in type(exc).__mro__ if c in stages)
 
 
 def test_the_table_is_big_and_its_ids_unique():
@@ -393,6 +399,45 @@ def test_bad_input_fails_with_a_specific_actionable_error(case: Case, tmp_path: 
     if case.fixed_by is not None:
         # the fix the message proposes works: same file, those overrides, every stage passes
         assert run_stages(_overrides(case, tmp_path, path, case.fixed_by)) > 0
+
+
+# load faults only the whole table shows: infinities, no customer at all, an invoice id shared by
+# customers, and day/month order (the first rows can be ambiguous where later ones are not)
+LATE = {"inf_price", "no_customer_ids", "invoice_shared_by_customers", "ambiguous_day_month"}
+DATA_CASES = [c for c in CASES if c.stage != "config"]
+
+
+def preflight_error(overrides: list[str]) -> SchemaError | None:
+    """What the preflight raises for this command line (None: it lets the run start)."""
+    try:
+        preflight(load(overrides).data)
+    except SchemaError as exc:
+        return exc
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", DATA_CASES, ids=[c.id for c in DATA_CASES])
+def test_preflight_catches_what_the_first_rows_show_and_nothing_the_load_accepts(case, tmp_path):
+    path = case.write(tmp_path) if case.write else None
+    overrides = _overrides(case, tmp_path, path)
+    early = preflight_error(overrides)
+    assert (early is not None) == (case.stage == "load" and case.id not in LATE), early
+    if early is None:
+        return
+    with pytest.raises(SchemaError) as full:  # never stricter than the full load
+        run_stages(overrides)
+    if isinstance(early, MapError):  # one problem per spoilt column, the case's column first
+        assert str(path) in str(early)
+        for problem in early.problems:
+            assert problem.key.startswith("data.columns.") and problem.file == str(path)
+            assert f"{problem.key}={problem.column!r}" in str(early)
+        if case.column is not None:
+            assert early.column == early.problems[0].column == case.column
+    else:  # reading the file failed: the full load's own error (pyarrow may word it apart)
+        exc = full.value
+        assert (early.file, early.column, early.fix) == (exc.file, exc.column, exc.fix)
+        assert early.problem.split(":")[0] == exc.problem.split(":")[0]
 
 
 def test_utf8_error_offset_is_the_byte_in_the_whole_file(tmp_path):
@@ -492,7 +537,8 @@ def test_cli_exits_2_marks_the_run_failed_and_keeps_earlier_runs(case: Case, sto
     path = case.write(tmp_path) if case.write else None
     with pytest.raises(Exception) as info:  # the message the CLI must print, in-process
         run_stages(_overrides(case, tmp_path, path))
-    message = str(info.value)
+    early = None if case.stage == "config" else preflight_error(_overrides(case, tmp_path, path))
+    message = str(early or info.value)
     before = _runs(uri)
     proc = _cli([*_overrides(case, tmp_path, path), f"tracking.uri={uri}",
                  f"hydra.run.dir={tmp_path / 'out'}"], store["root"])  # fmt: skip
@@ -502,7 +548,7 @@ def test_cli_exits_2_marks_the_run_failed_and_keeps_earlier_runs(case: Case, sto
     assert "Traceback" not in output
     runs = _runs(uri)
     new = [r for rid, r in runs.items() if rid not in before]
-    if case.stage == "config":
+    if case.stage == "config" or early is not None:
         assert new == []  # stopped before any run was opened
     else:
         (failed,) = new

@@ -3,7 +3,9 @@ moved into place (an atomic rename on one filesystem) only when the writer has f
 
 A run killed mid-write, a full disk or a serialisation error therefore never leaves a truncated
 Parquet, CSV, PNG or report where a reader (a person, a dashboard, the next run) would take it
-for a result, and an earlier complete file of the same name stays as it was.
+for a result, and an earlier complete file of the same name stays as it was. The finished file
+gets the mode a plain open() would have given it (0666 less the umask), not the temporary
+file's private 0600, so colleagues and a tracking server's user can read the artifacts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def umask() -> int:
+    """The process's umask, read without changing it where the system tells (Linux's
+    /proc/self/status): os.umask reads it only by setting it, a race with threads that create
+    files at that moment."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path in the target's folder; renamed to `path` when the block succeeds,
@@ -28,6 +46,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp's 0600 would make the file private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -43,6 +62,7 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's 0700 would make the folder private
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)

@@ -1,14 +1,18 @@
-"""`custseg [overrides]` (also `python -m custseg`): run the pipeline; `custseg score ...` and
-`custseg drift [overrides]` are the other two jobs.
+"""`custseg [run] [overrides]` (also `python -m custseg`): run the pipeline; `score`, `drift`
+and `inspect` are the other commands, `custseg help` lists them all.
 
 The command line is composed and checked (custseg.config) before anything else happens, so a
-typo fails at once with exit code 2 and a message naming the key; bad data fails the same way
-from inside the run, which is then marked FAILED in MLflow. No traceback reaches the user.
+typo fails at once with exit code 2 and a message naming the key. A column map that does not
+fit the file fails the same way from the preflight (header and first rows, every fault at
+once) before an MLflow run exists; what only the full load finds fails inside the run, which
+is then marked FAILED in MLflow. No traceback reaches the user.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +28,30 @@ from custseg.config.compose import CONFIG_NAME, SEARCH_PATH
 
 log = logging.getLogger("custseg")
 EXIT_INPUT_ERROR = 2  # bad data or a bad command line: the message says what to fix
+HELP = """\
+usage: custseg [COMMAND] [ARGS]     (python -m custseg ... is the same)
+
+Customer segments, association rules and cross-sell recommendations from retail
+transactions, tracked in MLflow.
+
+commands:
+  run [OVERRIDES]    the pipeline, and the default: `custseg OVERRIDES` is `custseg run ...`;
+                     OVERRIDES are Hydra's key=value (config groups in conf/)
+                       custseg data=online_retail features=rfm segment.n_clusters=6
+  score ARGS         apply a logged or registered model to a file, as a tracked run
+                       custseg score --model models:/custseg/1 --data next.csv --out scores.csv
+  drift [OVERRIDES]  how the segments hold up from one period to the next, as a tracked run
+                       custseg drift data=online_retail monitoring.split=2011-07-01
+  inspect [OVERRIDES | FILE]
+                     a file's columns, the guessed column map and a command line to run it
+                       custseg inspect data=csv data.path=sales.csv
+  help               this list
+custseg-compare [ARGS]  (its own command) the experiment's runs as a table, best first
+                       custseg-compare --experiment custseg --data online_retail
+
+more help: custseg run --help (Hydra: config groups and their options), custseg run --cfg job
+(the composed config), custseg run --hydra-help, custseg score --help, custseg inspect --help,
+custseg-compare --help"""
 
 
 def _input_error(exc: Exception) -> None:
@@ -44,13 +72,53 @@ def _precheck(argv: Sequence[str]) -> None:
         sys.exit(EXIT_INPUT_ERROR)
 
 
+def _project_run(config: Config) -> str | None:
+    """`mlflow run` opens its run before custseg starts, in the experiment its own flags name
+    (Default without --experiment-name), and hands it over in MLFLOW_RUN_ID. custseg's runs
+    belong in tracking.experiment, so when the two differ the job logs a run of its own there,
+    carrying the launcher's project and source tags (MLFLOW_RUN_CONTEXT), and the launcher's
+    empty run gets a note saying where the results went. Returns that run's id, else None."""
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return None
+    from mlflow.tracking import MlflowClient
+
+    launcher_uri = os.environ.get("MLFLOW_TRACKING_URI") or config.tracking.uri
+    client = MlflowClient(launcher_uri)
+    launcher = client.get_run(run_id)
+    if launcher.data.tags.get("mlflow.source.type") != "PROJECT":
+        return None  # a run someone opened on purpose: log into it
+    wanted = config.tracking.experiment
+    here = client.get_experiment(launcher.info.experiment_id).name
+    if here == wanted and launcher_uri == config.tracking.uri:
+        return None
+    tags = {k: v for k, v in launcher.data.tags.items()
+            if k.startswith(("mlflow.source.", "mlflow.project.", "mlflow.git", "mlflow.user"))}
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps({**tags, "custseg.launcher_run": run_id})
+    del os.environ["MLFLOW_RUN_ID"]
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    note = (f"custseg logged this `mlflow run` in experiment '{wanted}' (tracking.experiment), "
+            f"as the run tagged custseg.launcher_run={run_id}. For one run only: mlflow run . "
+            f"--experiment-name {wanted} ...")  # fmt: skip
+    client.set_tag(run_id, "custseg.logged_in", wanted)
+    client.set_tag(run_id, "mlflow.note.content", note)
+    log.warning("mlflow run opened run %s in experiment '%s'; logging into tracking.experiment "
+                "'%s' instead (pass --experiment-name %s to mlflow run to skip the placeholder)",
+                run_id, here, wanted, wanted)  # fmt: skip
+    return run_id
+
+
 def _job(work: Callable[[Config, Path], None]) -> Callable[[DictConfig], None]:
     """A Hydra job: check the composed config, run `work`, turn input errors into exit 2."""
 
     def job(cfg: DictConfig) -> None:
+        from custseg.data.preflight import preflight  # pandas only when a job runs
+
         hc = HydraConfig.get()
         try:
-            work(validate(cfg), Path(hc.runtime.output_dir))
+            config = validate(cfg)
+            preflight(config.data)  # before the heavy imports and before any MLflow run
+            work(config, Path(hc.runtime.output_dir))
         except ValueError as exc:  # SchemaError, FeatureError, ConfigError, ... all say why
             _input_error(exc)
             if hc.mode == RunMode.MULTIRUN:
@@ -67,13 +135,21 @@ def _run(config: Config, out: Path) -> None:
     task = HydraConfig.get().overrides.task
     command = " ".join(["python -m custseg", *map(shlex.quote, task)])
     artifacts = out / "artifacts"
+    launcher = _project_run(config)
     result = run(config, artifacts, MlflowHooks(artifacts), command)
+    if launcher:
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient(os.environ.get("MLFLOW_TRACKING_URI") or config.tracking.uri).set_tag(
+            launcher, "custseg.run_id", result.run_id
+        )
     log.info("Run %s logged: %s (outputs in %s)", result.run_id, result.run_name, out)
 
 
 def _drift(config: Config, out: Path) -> None:
     from custseg.monitoring.job import run_drift
 
+    _project_run(config)
     run_drift(config, out / "artifacts")
 
 
@@ -100,12 +176,21 @@ def _hydra(work: Callable[[Config, Path], None], argv: list[str]) -> None:
 
 
 def main() -> None:
+    """Dispatch on the first word; anything that is not a command is the run's overrides."""
     command, rest = (sys.argv[1:2] or [""])[0], sys.argv[2:]
-    if command == "score":
+    if command in ("help", "-h", "--help"):
+        print(HELP)
+    elif command == "score":
         from custseg.tracking.score import main as score_main
 
         score_main(rest)
     elif command == "drift":
         _hydra(_drift, rest)
+    elif command == "inspect":
+        from custseg.data.inspect import main as inspect_main
+
+        inspect_main(rest)
+    elif command == "run":
+        _hydra(_run, expand_overrides(rest))
     else:
         _hydra(_run, expand_overrides(sys.argv[1:]))

@@ -99,7 +99,7 @@ class CustomerModel:
                                                descriptors=desc)  # fmt: skip
             self.personas_ = assign_personas(
                 desc, labels, cfg.profiling.actions, rfm=cfg.features.name in RFM_SETS,
-                currency=cfg.profiling.currency,
+                currency=cfg.data.currency or "",
             )  # fmt: skip
 
     def _skipped(self, tx: pd.DataFrame) -> dict[str, str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from custseg.clean import clean
 from custseg.config.schema import Config, Recommend
+from custseg.data.preflight import preflight
 from custseg.data.sources import load
 from custseg.hooks import Hooks, NoHooks
 from custseg.model import CustomerModel
@@ -31,6 +32,7 @@ def run(
     """Run every configured stage; `out` receives the run's files (tables, figures, report)."""
     hooks = hooks or NoHooks()
     r = RunResult(config, run_name(config))
+    preflight(config.data)  # a column map that cannot load fails here, before any run exists
     with hooks.running(r):
         with step(f"[1/6] load {config.data.name}"):
             r.source = load(config.data, config.seed)

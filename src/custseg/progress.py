@@ -10,8 +10,10 @@ import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 log = logging.getLogger("custseg")
+_depth: ContextVar[int] = ContextVar("custseg_step_depth", default=0)
 
 
 def memory() -> str:
@@ -27,8 +29,16 @@ def memory() -> str:
 
 @contextmanager
 def step(what: str) -> Iterator[None]:
-    """Log `what ...` now and `what done in S s (memory ...)` when the block ends."""
+    """Log `what ...` now and `what done in S s (memory ...)` when the block ends. A step
+    inside another is indented under it, so the evaluation's own model of the past reads as
+    part of the evaluation, not as the run mining its rules a second time."""
+    depth = _depth.get()
+    what = "  " * depth + what
     log.info("%s ...", what)
+    token = _depth.set(depth + 1)
     t0 = time.perf_counter()
-    yield
+    try:
+        yield
+    finally:
+        _depth.reset(token)
     log.info("%s done in %.1f s (memory %s)", what, time.perf_counter() - t0, memory())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from custseg.config import Config, ConfigError, groups, load, project_root
-from custseg.config.schema import BasketColumn, RFMColumn, ValueQuantityColumn
+from custseg.config.schema import BasketColumn, RFMColumn, ValueQuantityColumn, VisitsColumn
 from custseg.features import BUILDERS
 from tests.conftest import clean_env
 
@@ -57,7 +57,8 @@ def test_the_schema_knows_the_canonical_columns():
 
 def test_the_schema_knows_the_columns_the_builders_build():
     """log1p choices are checked against the schema's column lists: they must be the sets'."""
-    expected = {"value_quantity": ValueQuantityColumn, "rfm": RFMColumn, "basket": BasketColumn}
+    expected = {"value_quantity": ValueQuantityColumn, "rfm": RFMColumn, "basket": BasketColumn,
+                "visits": VisitsColumn}
     for builder in BUILDERS:
         if builder.NAME in expected:
             assert set(builder.COLUMNS) == set(expected[builder.NAME].__args__), builder.NAME

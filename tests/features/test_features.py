@@ -55,7 +55,12 @@ def test_missing_column_names_it_and_the_sets_that_work():
     with pytest.raises(FeatureError) as err:
         build_features(tx, make_config().features)
     msg = str(err.value)
-    assert "'amount'" in msg and "feature sets that work on it: none" in msg
+    assert "'amount'" in msg and "feature sets that work on it: ['visits']" in msg
+    # ... and the money-free set does work on it
+    visits = build_features(tx, make_config("features=visits").features)
+    assert list(visits.columns) == ["visits", "recency_days", "tenure_days", "mean_basket_size",
+                                    "distinct_items"]  # fmt: skip
+    assert len(visits) == tx["customer_id"].nunique()
     # an unknown set is refused when the config is composed, naming the group and the options
     with pytest.raises(ConfigError) as bad:
         make_config("features=rfmx")

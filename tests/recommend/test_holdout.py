@@ -54,15 +54,17 @@ def test_blend_beats_popularity_on_planted_segments(job):
 
 def test_the_past_model_keeps_the_runs_final_segmentation():
     """No study on the past: the run's fitted parameters (here k=4 against the config's 5,
-    as a study would have chosen) are fixed, tuning is off, everything else is the run's."""
+    as a study would have chosen) are fixed, tuning and the bootstrap are off, everything else
+    is the run's."""
     cfg = make_config(SMALL, "report=none", "tuning=optuna")
     fitted = make_config(SMALL, "segment.n_clusters=4").segment
     model = CustomerModel(cfg)
     model.algorithm_ = fitted  # what a fitted model carries: its final segment block
     past = past_config(cfg, model)
     assert past.segment == fitted and past.segment.n_clusters == 4
-    assert past.tuning == Off(enabled=False)
-    assert past.model_copy(update={"segment": cfg.segment, "tuning": cfg.tuning}) == cfg
+    assert past.tuning == Off(enabled=False) and past.stability.rounds == 0
+    back = {"segment": cfg.segment, "tuning": cfg.tuning, "stability": cfg.stability}
+    assert past.model_copy(update=back) == cfg
 
 
 def test_a_product_seen_only_after_the_cutoff_changes_no_recommendation(job):

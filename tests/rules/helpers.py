@@ -40,7 +40,9 @@ def itemsets_of(b: Baskets, min_support: float, **kw: Any) -> pd.DataFrame:
     return frequent_itemsets(b, min_support, **(args | kw))
 
 
-def baskets_of(rows: list[str | list[str]], customers: list[str] | None = None) -> Baskets:
+def baskets_of(
+    rows: list[str | list[str]], customers: list[str] | None = None, min_item_count: int = 1
+) -> Baskets:
     """Invoice baskets from lists of items, through the canonical table and make_baskets."""
     cust, inv, prod = [], [], []
     for i, items in enumerate(rows):
@@ -63,7 +65,7 @@ def baskets_of(rows: list[str | list[str]], customers: list[str] | None = None) 
         ),
         "t",
     )
-    return make_baskets(tx)
+    return make_baskets(tx, min_item_count=min_item_count)
 
 
 def demo_baskets(n_rows: int, seed: int) -> tuple[Baskets, synthetic.Demo]:

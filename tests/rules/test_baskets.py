@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from custseg.config.schema import Rules
 from custseg.data.schema import validate
 from custseg.rules.baskets import BASKET_KEYS, ITEM_KEYS, Baskets, make_baskets
+from custseg.rules.mining import frequent_itemsets
 
 
 def _raw() -> pd.DataFrame:
@@ -125,21 +126,35 @@ def test_item_keys(tx, item, expected):
     assert b.matrix.nnz == sum(len(v) for v in expected.values())
 
 
-def test_min_item_count_drops_rare_items_then_empty_baskets(tx):
+def test_min_item_count_drops_rare_items_but_keeps_every_basket(tx):
     b = make_baskets(tx, min_item_count=2)
-    # C and D are in one basket each; i2 and i5 held nothing else
-    assert b.dropped_items == 2
+    # C and D are in one basket each; i2 and i5 held nothing else: they stay, as empty rows,
+    # because a support is a share of all the baskets (issue 15)
+    assert b.dropped_items == 2 and b.emptied_baskets == 2
     assert list(b.items) == ["A", "B"]
-    assert contents(b) == {"i1": {"A", "B"}, "i3": {"A"}, "i4": {"B"}}
-    assert len(b.keys) == b.n_baskets == 3
+    assert contents(b) == {"i1": {"A", "B"}, "i2": set(), "i3": {"A"}, "i4": {"B"}, "i5": set()}
+    assert len(b.keys) == b.n_baskets == 5 == make_baskets(tx).n_baskets
+    assert b.keys.set_index("basket_id").loc["i5", "customer_id"] == "c3"
     # counted in distinct baskets: the duplicate A line in i1 does not make A count 3
-    assert make_baskets(tx, min_item_count=3).n_baskets == 0
-    assert make_baskets(tx, min_item_count=3).dropped_items == 4
+    none_left = make_baskets(tx, min_item_count=3)
+    assert (none_left.n_baskets, none_left.matrix.nnz, none_left.dropped_items) == (5, 0, 4)
+    assert none_left.emptied_baskets == 5
     # customer baskets: A and B are in two customers' baskets, C and D in one
     assert contents(make_baskets(tx, basket="customer", min_item_count=2)) == {
         "c1": {"A", "B"},
         "c2": {"A", "B"},
+        "c3": set(),
     }
+
+
+def test_support_is_a_share_of_all_baskets_whatever_min_item_count(tx):
+    # A is in i1 and i3: 2 of the 5 invoices, however many rare items went
+    for k in (1, 2):
+        sets = frequent_itemsets(
+            make_baskets(tx, min_item_count=k), 0.4, engine="eclat", max_itemsets=1_000
+        )
+        got = dict(zip(sets["itemsets"], sets["support"], strict=True))
+        assert got == {frozenset("A"): 0.4, frozenset("B"): 0.4}, k
 
 
 def test_categorical_ids_give_the_same_baskets(tx):
@@ -164,10 +179,14 @@ def test_subset_keeps_items_and_aligns_keys(tx):
     b = make_baskets(tx)
     mask = b.keys["customer_id"].eq("c1").to_numpy()
     sub = b.subset(mask)
-    assert sub.n_baskets == 2
+    assert sub.n_baskets == 2 and sub.emptied_baskets == 0
     assert list(sub.items) == list(b.items) and sub.matrix.shape[1] == 4
     assert contents(sub) == {"i1": {"A", "B"}, "i2": {"C"}}
     assert list(sub.keys.index) == [0, 1]
+    # a scope counts its emptied baskets too: c1's i2 held only the rare C
+    pruned = make_baskets(tx, min_item_count=2)
+    sub = pruned.subset(pruned.keys["customer_id"].eq("c1").to_numpy())
+    assert (sub.n_baskets, sub.emptied_baskets) == (2, 1)
     with pytest.raises(ValueError, match="mask"):
         b.subset(np.array([True]))
 

@@ -14,9 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custseg.clean import clean
 from custseg.config.schema import Rules
-from custseg.data import sources
 from custseg.rules.baskets import make_baskets
 from custseg.rules.engines import ENGINES
 from custseg.rules.guard import MiningTooLarge, min_count
@@ -84,8 +82,8 @@ def test_an_item_in_every_basket_is_still_reported(engine):
 def test_bad_engine_support_and_max_len_are_named():
     b = baskets_of(TINY)
     limit = YAML_RULES.max_itemsets
-    with pytest.raises(ValueError, match=r"rules\.engine.*'eclat'.*fpgrowth"):
-        frequent_itemsets(b, 0.2, engine="eclat", max_itemsets=limit)
+    with pytest.raises(ValueError, match=r"rules\.engine.*'eclair'.*fpgrowth"):
+        frequent_itemsets(b, 0.2, engine="eclair", max_itemsets=limit)
     with pytest.raises(ValueError, match=r"rules\.min_support"):
         frequent_itemsets(b, 0.0, engine="fpgrowth", max_itemsets=limit)
     with pytest.raises(ValueError, match=r"rules\.min_support"):
@@ -148,6 +146,21 @@ def test_mine_scopes_supports_and_skips():
     pd.testing.assert_frame_equal(only_all, rules[rules["segment"] == "all"].reset_index(drop=True))
 
 
+def test_mine_divides_by_every_basket_of_the_scope_even_emptied_ones():
+    # x: 4 baskets "ab" + 4 of one rare item each; y: 2 "ab". Dropping the rare items (in one
+    # basket each) empties x's 4 baskets, which must still count: a -> b is in 4 of x's 8
+    rows = ["ab"] * 4 + ["p", "q", "r", "s"] + ["ab"] * 2
+    customers = ["x"] * 8 + ["y"] * 2
+    pruned = baskets_of(rows, customers, min_item_count=2)
+    assert (pruned.n_baskets, pruned.emptied_baskets, pruned.dropped_items) == (10, 4, 4)
+    cfg = YAML_RULES.model_copy(update={**NO_FILTERS, "min_support": 0.2, "min_baskets": 2})
+    rules, _ = mine(pruned, pd.Series({"x": 0, "y": 1}), cfg)
+    ab = rules[rules["antecedent"] == ("a",)].set_index("segment")
+    assert ab["n_baskets"].to_dict() == {"all": 10, "0": 8, "1": 2}
+    assert ab["support"].to_dict() == {"all": 0.6, "0": 0.5, "1": 1.0}
+    assert ab.loc["0", "antecedent_support"] == 0.5 and ab.loc["0", "lift"] == 2.0
+
+
 def test_mine_applies_every_threshold_of_the_section(demo30k):
     # the YAML's filters (confidence, lift, max_len, redundancy) and engine, as set in conf/
     b = demo30k
@@ -189,13 +202,6 @@ def test_mine_finds_the_planted_pairs_in_their_segment():
 
 
 # ---------------------------------------------------------------- Online Retail
-
-
-@pytest.fixture(scope="module")
-def online_retail_lines(online_retail_path) -> pd.DataFrame:
-    cfg = make_config("data=online_retail")
-    tx, _ = clean(sources.load(cfg.data, cfg.seed).transactions, cfg.clean)
-    return tx
 
 
 @pytest.mark.slow

@@ -27,7 +27,14 @@ from custseg.tuning import study as study_module
 from custseg.tuning.selection import Trial, segment_sizes
 from custseg.tuning.space import SAMPLERS, grid, resolve_sampler, suggest
 from custseg.tuning.storage import mark_started
-from custseg.tuning.study import TuningResult, elbow, resolve_n_jobs, study_name, tune
+from custseg.tuning.study import (
+    TRIAL_STABILITY,
+    TuningResult,
+    elbow,
+    resolve_n_jobs,
+    study_name,
+    tune,
+)
 from tests.conftest import make_config
 
 KMEANS_SPACE = {"n_clusters": IntRange(type="int", low=2, high=10)}
@@ -67,12 +74,15 @@ def test_study_name_tells_the_sampler_that_runs_apart(tmp_path):
     assert auto.startswith("demo-basket-kmeans-")
     assert auto != tpe != study_name(_config(tmp_path, "tuning.sampler=random"))
     # auto falling back to TPE is the TPE study; more trials or another wait continue it
-    assert study_name(_config(tmp_path, "tuning.n_trials=8")) == tpe
+    assert study_name(_config(tmp_path, "tuning.n_trials=7")) == tpe
     assert study_name(_config(tmp_path, "tuning.n_trials=50", "tuning.wait_timeout=5")) == auto
     assert study_name(_config(tmp_path, "tuning.n_jobs=1")) == auto  # how many at once: no change
     assert study_name(_config(tmp_path / "elsewhere")) == auto  # where it is stored: no change
+    # numbering the final segments and the final fit's bootstrap change no trial
+    assert study_name(_config(tmp_path, "segment.align_to=abc", "stability.rounds=3")) == auto
     for changed in ("segment.n_init=3", "seed=7", "metrics.silhouette_max_exact=500",
-                    "clean.drop_duplicates=false", "features.scaler=robust"):  # fmt: skip
+                    "clean.drop_duplicates=false", "features.scaler=robust",
+                    "tuning.stability_rounds=2", "stability.sample_size=500"):  # fmt: skip
         assert study_name(_config(tmp_path, changed)) != auto, changed
     with pytest.raises(TypeError, match="tuning=optuna"):
         study_name(make_config())
@@ -122,8 +132,8 @@ def test_a_grid_study_evaluates_each_point_once_and_a_rerun_adds_nothing(tmp_pat
     with threadpool_limits(1):
         first = tune(X, config)
         again = tune(X, config)
-    assert sorted(t.params["n_clusters"] for t in first.trials) == list(range(2, 11))
-    assert first.new_trials == 9 and first.sampler == "grid" and "grid" in first.notes[0]
+    assert sorted(t.params["n_clusters"] for t in first.trials) == list(range(3, 11))
+    assert first.new_trials == 8 and first.sampler == "grid" and "grid" in first.notes[0]
     assert again.new_trials == 0 and again.chosen.number == first.chosen.number
     # the chosen block is the configured one with the chosen trial's parameters
     assert first.params == config.segment.model_copy(update=first.chosen.params)
@@ -131,26 +141,26 @@ def test_a_grid_study_evaluates_each_point_once_and_a_rerun_adds_nothing(tmp_pat
 
 
 def test_search_space_is_capped_at_the_number_of_customers(tmp_path):
-    """A 6-customer file with k in 2..10 tunes k = 2..5 instead of failing at k > 6."""
+    """A 6-customer file with k in 3..10 tunes k = 3..5 instead of failing at k > 6."""
     X = np.random.default_rng(0).normal(size=(6, 2))
     config = make_config("tuning=optuna", f"tuning.storage=sqlite:///{tmp_path / 'o.db'}")
     result = tune(X, config)
-    assert {t.params["n_clusters"] for t in result.trials} == {2, 3, 4, 5}
+    assert {t.params["n_clusters"] for t in result.trials} == {3, 4, 5}
     assert result.params.search_space["n_clusters"].high == 5
-    with pytest.raises(ClusteringError, match=r"search_space\.n_clusters: low=2 .* only 2 cust"):
+    with pytest.raises(ClusteringError, match=r"search_space\.n_clusters: low=3 .* only 2 cust"):
         tune(X[:2], config)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "overrides"),
-    [("kmeans", ()),  # OpenMP: 9 points
-     ("gmm", ("segment.search_space.n_clusters.high=4", "segment.n_init=1"))],  # BLAS: 12 points
+    [("kmeans", ()),  # OpenMP: 8 points
+     ("gmm", ("segment.search_space.n_clusters.high=4", "segment.n_init=1"))],  # BLAS: 8 points
 )  # fmt: skip
 def test_threads_and_sequential_give_the_same_trials(tmp_path, option, overrides):
     """Two trials at a time in Optuna's threads, each on one core, change no number: every
-    trial's metrics, the choice, and the kept fit of the chosen trial; the process's BLAS
-    threads are restored afterwards."""
+    trial's metrics (its bootstrap stability too), the choice, and the kept fit of the chosen
+    trial; the process's BLAS threads are restored afterwards."""
     X, _ = make_blobs(400, 3, centers=4, cluster_std=1.5, random_state=2)
     blas = sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
 
@@ -168,12 +178,14 @@ def test_threads_and_sequential_give_the_same_trials(tmp_path, option, overrides
     def by_point(r: TuningResult) -> dict[str, dict[str, float]]:
         return {str(sorted(t.params.items())): t.metrics for t in r.trials}
 
-    assert alone.sampler == threads.sampler == "grid" and len(by_point(alone)) in (9, 12)
+    assert alone.sampler == threads.sampler == "grid" and len(by_point(alone)) == 8
     assert by_point(threads) == by_point(alone)
     assert threads.chosen.params == alone.chosen.params and threads.params == alone.params
     for r in (alone, threads):  # the final model is the chosen trial's own fit
         metrics, labels, est = r.fitted
-        assert metrics == r.chosen.metrics
+        # the trial's record is the fit's metrics plus its stability
+        assert r.chosen.metrics == metrics | {k: r.chosen.metrics[k] for k in TRIAL_STABILITY}
+        assert all(0.0 <= r.chosen.metrics[k] <= 1.0 for k in TRIAL_STABILITY)
         assert (est.predict(X) == labels).all() and labels.max() + 1 == r.params.n_clusters
 
 
@@ -182,19 +194,19 @@ def test_no_fit_is_kept_for_large_data(tmp_path, monkeypatch):
     monkeypatch.setattr(study_module, "KEEP_FITS_UP_TO", 299)
     with threadpool_limits(1):
         result = tune(X, _config(tmp_path))
-    assert result.fitted is None and len(result.trials) == 9
+    assert result.fitted is None and len(result.trials) == 8
 
 
 def test_elbow_reuses_trials_and_fits_only_missing_k():
     X, _ = make_blobs(300, centers=3, random_state=0)
     config = make_config("segment.n_init=2", "segment.n_clusters=3",
-                         "segment.search_space.n_clusters.high=4")  # fmt: skip
+                         "segment.search_space.n_clusters.high=5")  # fmt: skip
     sentinel = {"silhouette": 0.123, "davies_bouldin": 9.0, "n_segments": 3.0}
-    trials = [Trial(0, {"n_clusters": 3}, sentinel)]
+    trials = [Trial(0, {"n_clusters": 4}, sentinel)]
     curve = elbow(X, config.segment, 0, config.metrics, trials)
-    assert curve.index.tolist() == [2, 3, 4]
-    assert curve.loc[3, "silhouette"] == 0.123  # taken from the study, not refitted
-    assert curve.loc[2, "silhouette"] != 0.123 and "inertia" in curve.columns
+    assert curve.index.tolist() == [3, 4, 5]
+    assert curve.loc[4, "silhouette"] == 0.123  # taken from the study, not refitted
+    assert curve.loc[3, "silhouette"] != 0.123 and "inertia" in curve.columns
     hdbscan = make_config("segment=hdbscan").segment
     assert elbow(X, hdbscan, 0, config.metrics, trials) is None  # no k to sweep
 
@@ -217,7 +229,7 @@ def _ari_assigned(truth: np.ndarray, labels: np.ndarray) -> float:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "n_complete"),
-    [("kmeans", 9), ("gmm", 30)],  # sampler auto: kmeans' 9 values of k are a grid; gmm has 36
+    [("kmeans", 8), ("gmm", 30)],  # sampler auto: kmeans' 8 values of k are a grid; gmm has 32
 )
 def test_tuned_kmeans_and_gmm_choose_the_planted_k(tmp_path, option, n_complete):
     config = _config(tmp_path, f"segment={option}")
@@ -227,7 +239,7 @@ def test_tuned_kmeans_and_gmm_choose_the_planted_k(tmp_path, option, n_complete)
     assert len(result.trials) == n_complete == result.new_trials
     assert _ari_assigned(truth, result.fitted[1]) >= 0.9
     if option == "kmeans":  # every k exactly once, and the result says why there are only 9
-        assert sorted(t.params["n_clusters"] for t in result.trials) == list(range(2, 11))
+        assert sorted(t.params["n_clusters"] for t in result.trials) == list(range(3, 11))
         assert "grid" in result.notes[0]
     assert all(sum(t.sizes) == len(X) for t in result.trials)
 

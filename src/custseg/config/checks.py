@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from custseg.config.errors import ConfigError
-from custseg.config.schema import GMM, Choices, Config, KMeans, Recommend, Tuning
+from custseg.config.schema import GMM, Choices, Config, IntRange, KMeans, Recommend, Tuning
 from custseg.hints import did_you_mean
 
 # what engine=spark implements (custseg.engine.spark); kept here so checking needs no pyspark
@@ -34,6 +34,29 @@ def _search_space(c: Config) -> None:
             f"segment.search_space is empty for segment={c.segment.name}: tuning=optuna has "
             "nothing to search (add ranges, or use tuning=none)",
             "segment.search_space",
+        )
+
+
+def _selection(c: Config) -> None:
+    """A trial the selection can never choose is a wasted trial: the searched number of
+    segments starts at `min_segments`, and a stability gate needs trials that measure it."""
+    if not isinstance(c.tuning, Tuning):
+        return
+    sel, k = c.tuning.selection, c.segment.search_space.get("n_clusters")
+    if isinstance(k, IntRange) and k.low < sel.min_segments:
+        key = "segment.search_space.n_clusters.low"
+        raise ConfigError(
+            f"{key}={k.low} is below tuning.selection.min_segments={sel.min_segments}: trials "
+            f"with fewer segments can never be chosen; set {key}={sel.min_segments} (or lower "
+            "tuning.selection.min_segments)",
+            key,
+        )
+    if c.tuning.stability_rounds == 0 and sel.min_stability > 0:
+        raise ConfigError(
+            f"tuning.selection.min_stability={sel.min_stability} needs the trials' stability, "
+            "but tuning.stability_rounds=0 measures none; set tuning.stability_rounds (e.g. 5) "
+            "or tuning.selection.min_stability=0",
+            "tuning.stability_rounds",
         )
 
 
@@ -114,7 +137,8 @@ def _spark(c: Config) -> None:
         )
 
 
-CHECKS: tuple[Callable[[Config], None], ...] = (_search_space, _recommend, _stores, _spark)
+CHECKS: tuple[Callable[[Config], None], ...] = (_search_space, _selection, _recommend, _stores,
+                                                _spark)  # fmt: skip
 
 
 def check(config: Config) -> None:

@@ -45,11 +45,13 @@ class Generator(Section):
 class DemoData(Section):
     name: str
     kind: Literal["demo"]
+    currency: str | None  # symbol shown before money in reports and personas; null: none
     generator: Generator
 
 
 class FileData(Section):
     name: str
+    currency: str | None  # symbol shown before money in reports and personas; null: none
     path: str
     date_format: str | None
     encoding: Encoding

@@ -36,6 +36,8 @@ ValueQuantityColumn = Literal["total_value", "total_quantity"]
 RFMColumn = Literal["recency_days", "frequency", "monetary"]
 BasketColumn = Literal["frequency", "mean_basket_value", "mean_basket_units", "mean_unit_price",
                        "tenure_days"]  # fmt: skip
+VisitsColumn = Literal["visits", "recency_days", "tenure_days", "mean_basket_size",
+                       "distinct_items"]  # fmt: skip
 
 
 class ValueQuantity(FeatureSet):
@@ -64,6 +66,7 @@ class RFMRegion(FeatureSet):
 class CategoryMix(FeatureSet):
     name: Literal["category_mix"]
     log1p: Annotated[list[str], Field(max_length=0)]  # shares in [0, 1]: nothing to log
+    by: Literal["spend", "units"]
 
 
 class Basket(FeatureSet):
@@ -71,8 +74,14 @@ class Basket(FeatureSet):
     log1p: list[BasketColumn]
 
 
+class Visits(FeatureSet):
+    name: Literal["visits"]
+    log1p: list[VisitsColumn]
+    reference_date: DateText | None
+
+
 Features = Annotated[
-    ValueQuantity | ValueQuantityPrice | RFM | RFMRegion | CategoryMix | Basket,
+    ValueQuantity | ValueQuantityPrice | RFM | RFMRegion | CategoryMix | Basket | Visits,
     Field(discriminator="name"),
 ]
 
@@ -103,10 +112,11 @@ SearchSpec = Annotated[IntRange | FloatRange | Choices, Field(discriminator="typ
 class Algorithm(Section):
     target: Target
     search_space: dict[str, SearchSpec]
+    align_to: Annotated[str, Field(min_length=1)] | None  # MLflow run id whose numbers to keep
 
     def params(self) -> dict[str, Any]:
         """The estimator's own parameters (what `instantiate` passes to `_target_`)."""
-        return self.model_dump(exclude={"name", "target", "search_space"})
+        return self.model_dump(exclude={"name", "target", "search_space", "align_to"})
 
 
 class KMeans(Algorithm):
@@ -141,13 +151,21 @@ class Metrics(Section):
     silhouette_sample_size: Annotated[Int, Field(ge=2)]
 
 
+class Stability(Section):
+    rounds: Annotated[Int, Field(ge=0)]  # 0: no bootstrap after the final fit
+    sample_size: Annotated[Int, Field(ge=2)]
+
+
 # -- tuning ------------------------------------------------------------------------------------
 class Selection(Section):
     rule: Literal["parsimonious", "front_best_silhouette"]
     min_segment_share: Share
     max_segment_share: Share
     max_noise_share: Share
+    max_revenue_share: Share
     silhouette_tolerance: Annotated[Float, Field(ge=0.0)]
+    min_segments: Annotated[Int, Field(ge=2)]
+    min_stability: Share  # mean bootstrap ARI; 0 switches the gate off
 
 
 class Tuning(Section):
@@ -158,6 +176,7 @@ class Tuning(Section):
     n_jobs: Literal["auto"] | Count
     wait_timeout: Positive
     elbow: bool
+    stability_rounds: Annotated[Int, Field(ge=0)]  # bootstrap refits per trial; 0: none
     selection: Selection
 
 
@@ -173,13 +192,12 @@ PersonaKey = Literal["high_value", "bulk", "premium", "lapsed", "regular", "occa
 
 class Profiling(Section):
     top_n: Count
-    currency: str
     actions: dict[PersonaKey, list[str]]
 
 
 class Rules(Section):
     enabled: Literal[True]
-    engine: Literal["fim", "fpgrowth", "apriori"]
+    engine: Literal["eclat", "fim", "fpgrowth", "apriori"]
     basket: Literal["invoice", "customer_day", "customer"]
     item: Literal["product_id", "product_name", "category"]
     min_item_count: Count

@@ -57,11 +57,14 @@ from custseg.config.learning import (
     Segment,
     Selection,
     Source,
+    Stability,
     Tuning,
     TuningGroup,
     ValueQuantity,
     ValueQuantityColumn,
     ValueQuantityPrice,
+    Visits,
+    VisitsColumn,
 )
 
 
@@ -117,6 +120,7 @@ class Config(Section):
     features: Features
     segment: Segment
     metrics: Metrics
+    stability: Stability
     tuning: TuningGroup
     profiling: Profiling
     rules: RulesGroup
@@ -177,6 +181,7 @@ __all__ = [
     "Selection",
     "Source",
     "SparkEngine",
+    "Stability",
     "TableData",
     "Tables",
     "ThreeTableData",
@@ -186,4 +191,6 @@ __all__ = [
     "ValueQuantity",
     "ValueQuantityColumn",
     "ValueQuantityPrice",
+    "Visits",
+    "VisitsColumn",
 ]

@@ -23,6 +23,11 @@ _DATE_FIX = "export dates as text in one layout (e.g. 2011-02-01 10:30) and set 
 _FIRST_DAY, _LAST_DAY = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
 
 
+class AmbiguousDates(SchemaError):
+    """Every value reads day-first and month-first. A sample of the rows can be ambiguous where
+    the whole column is not (13/02 further down decides), so the preflight lets this one pass."""
+
+
 def _guess_format(value: str) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -41,6 +46,30 @@ def _swap_day_month(fmt: str) -> str | None:
     if not fmt.startswith(("%d", "%m")) or "%d" not in fmt or "%m" not in fmt:
         return None
     return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def infer_layout(s: pd.Series) -> tuple[str | None, bool]:
+    """The one layout the values use, as loading would infer it, and whether day and month could
+    be swapped (every value reads both ways and some differ): what `custseg inspect` proposes
+    for data.date_format. (None, False) when the values mix layouts or are not dates."""
+    text = s.dropna().astype("str").str.strip()
+    text = text[text != ""]
+    fmt = _layout(text)
+    if fmt is None:
+        return None, False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            first = pd.to_datetime(text, format=fmt, errors="coerce")
+            other = _swap_day_month(fmt)
+            alt = pd.to_datetime(text, format=other, errors="coerce") if other else None
+        except (ValueError, TypeError, OverflowError):
+            return None, False
+    if alt is not None and alt.notna().all():
+        if first.notna().all():
+            return fmt, bool((first != alt).any())
+        return other, False
+    return (fmt, False) if first.notna().all() else (None, False)
 
 
 def _read_dates(
@@ -115,7 +144,7 @@ def parse_dates(
                 differs = (out != alt) & out.notna()
                 if differs.any():
                     i = differs.idxmax()
-                    raise SchemaError(
+                    raise AmbiguousDates(
                         file,
                         column,
                         f"ambiguous dates{named}: every value reads day-first and month-first, "

@@ -185,14 +185,25 @@ def _not_found(path: Path) -> SchemaError:
     )
 
 
+def _parquet_head(path: Path, nrows: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    """The first `nrows` rows of a Parquet file, without reading the rest of it."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as f:
+        batch = next(f.iter_batches(batch_size=nrows, columns=options.get("columns")), None)
+        table = f.schema_arrow.empty_table() if batch is None else batch
+        return table.to_pandas()
+
+
 def read_table(
-    path: Path, fmt: str, read_options: Mapping[str, Any], encoding: str
+    path: Path, fmt: str, read_options: Mapping[str, Any], encoding: str, nrows: int | None = None
 ) -> pd.DataFrame:
     """Read one CSV/Parquet file; every way reading can fail becomes a SchemaError that names
     the file and what to do (missing, a folder, empty, wrong encoding, ragged, cut off).
 
     `fmt` is csv, parquet or auto (by suffix); `encoding` applies to CSV unless `read_options`
-    names its own."""
+    names its own. `nrows` reads only the header and that many rows (the preflight's sample),
+    with the same errors."""
     if not path.exists():
         raise _not_found(path)
     if path.is_dir():
@@ -216,11 +227,15 @@ def read_table(
             "export the file again (a failed or unfinished export leaves an empty file)",
         )
     options = dict(read_options)
+    if nrows is not None and fmt == "csv" and not options.get("skipfooter"):
+        options["nrows"] = min(nrows, options.get("nrows") or nrows)
     if fmt == "csv":
         options.setdefault("encoding", encoding)
         _check_encoding(str(path), str(options["encoding"]))
     try:
         if fmt == "parquet":
+            if nrows is not None:
+                return _parquet_head(path, nrows, options)
             return pd.read_parquet(path, **options)
         raw = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError as exc:

@@ -63,7 +63,9 @@ _NUMBER_HINTS = (
 )  # fmt: skip
 
 
-def _to_number(s: pd.Series, file: str, column: str, source_column: str | None) -> pd.Series:
+def to_number(s: pd.Series, file: str, column: str, source_column: str | None) -> pd.Series:
+    """Floats, or a SchemaError naming the rows that are not numbers and the likely cause
+    (decimal comma, thousands separator, currency): the one reading of every numeric column."""
     if pd.api.types.is_complex_dtype(s):
         raise SchemaError(file, column, f"complex numbers{source_named(source_column)}",
                           "export real numbers")  # fmt: skip
@@ -148,7 +150,7 @@ def validate(
         if col == "invoice_date":
             out[col] = parse_dates(s, file, col, date_format, src)
         elif col in NUMERIC_COLUMNS:
-            out[col] = _to_number(s, file, col, src)
+            out[col] = to_number(s, file, col, src)
         else:
             out[col] = _to_text(s) if s.notna().any() else s.astype("str")
 

@@ -88,6 +88,12 @@ def map_columns(
         out[canon] = value
 
     derived: list[str] = []
+    if columns.get("quantity") is None and "quantity" not in constants:
+        # baskets of (member, date, item): each line is one unit, as in a receipt's line list
+        out["quantity"] = 1.0
+        derived.append("quantity")
+        log.info("%s: no quantity column (data.columns.quantity=null): each line counts as 1 "
+                 "unit", file)  # fmt: skip
     if "amount" not in out and {"quantity", "unit_price"} <= set(out.columns):
         out["amount"] = pd.to_numeric(out["quantity"], errors="coerce") * pd.to_numeric(
             out["unit_price"], errors="coerce"

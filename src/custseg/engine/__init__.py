@@ -4,22 +4,24 @@ scoring pipeline; rules per scope), so the model they produce is the same class 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
+from sklearn.pipeline import Pipeline
 
 from custseg.config.schema import Config, Engine, Rules, Segment
+from custseg.progress import step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sklearn.pipeline import Pipeline
-
     from custseg.features import FeatureBuilder
     from custseg.rules.baskets import Baskets
+    from custseg.segment.stability import Stability
     from custseg.tuning.selection import Trial
     from custseg.tuning.study import TuningResult
 
@@ -38,6 +40,43 @@ class Segmentation:
     tuning: TuningResult | None = None
     elbow: pd.DataFrame | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # engine-specific timings
+    stability: Stability | None = None  # bootstrap stability of `labels` (stability.rounds > 0)
+
+
+def settle(seg: Segmentation, tx: pd.DataFrame, config: Config) -> Segmentation:
+    """What every engine does after its final fit: number the segments by value, or as the
+    reference run of `segment.align_to` (`custseg.segment.identity`), in the labels and in
+    the pipeline's clusterer alike; then measure their bootstrap stability, refitting the
+    configured algorithm locally on the scaled features (`custseg.segment.stability`)."""
+    from custseg.segment import identity
+    from custseg.segment.fit import stability
+
+    order = identity.value_order(seg.labels, seg.features.index, tx)
+    mapping = order
+    if config.segment.align_to:
+        from custseg.tracking.reference import reference_segments  # MLflow: only when asked
+
+        reference = reference_segments(config.tracking.uri, config.segment.align_to)
+        mapping = identity.align_to_reference(
+            identity.relabel(seg.labels, order), seg.features.index, seg.X,
+            seg.pipeline.steps[0][1], reference, order,
+        )  # fmt: skip
+    fitted = seg.pipeline.steps[-1][1]
+    possible = [*np.unique(fitted.labels_), *range(getattr(seg.algorithm, "n_clusters", 0))]
+    cluster = identity.Renumbered(fitted, identity.completed(mapping, possible)).fit(seg.X)
+    labels = cluster.renumber(seg.labels)
+    pipeline = Pipeline([*seg.pipeline.steps[:-1], ("cluster", cluster)])
+    metrics = dict(seg.metrics)
+    revenue = identity.customer_revenue(tx, seg.features.index)
+    if revenue is not None:  # what the selection limits (tuning.selection.max_revenue_share)
+        metrics["max_revenue_share"] = identity.max_revenue_share(labels, revenue)
+    measured = None
+    if config.stability.rounds:
+        with step(f"stability: {config.stability.rounds} bootstrap refits"):
+            measured = stability(seg.X, labels, seg.algorithm, config.seed,
+                                 config.stability.rounds, config.stability.sample_size,
+                                 n_jobs=os.cpu_count() or 1)  # fmt: skip
+    return replace(seg, labels=labels, metrics=metrics, pipeline=pipeline, stability=measured)
 
 
 class SegmentEngine(Protocol):

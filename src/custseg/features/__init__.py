@@ -15,9 +15,10 @@ from custseg.features.rfm import RFM
 from custseg.features.rfm_region import RFMRegion
 from custseg.features.value_quantity import ValueQuantity
 from custseg.features.value_quantity_price import ValueQuantityPrice
+from custseg.features.visits import Visits
 
 BUILDERS: tuple[type[FeatureBuilder], ...] = (
-    ValueQuantity, ValueQuantityPrice, RFM, RFMRegion, CategoryMix, Basket,
+    ValueQuantity, ValueQuantityPrice, RFM, RFMRegion, CategoryMix, Basket, Visits,
 )  # fmt: skip
 
 

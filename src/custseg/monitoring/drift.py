@@ -133,9 +133,11 @@ def drift(tx: pd.DataFrame, config: Config, model: CustomerModel | None = None) 
 
 def segmentation_only(config: Config, model: CustomerModel | None = None) -> Config:
     """The config a drift refit uses: the segmentation alone (the given model's parameters when
-    there is one), no study, no rules, recommendations or report."""
+    there is one), no study, no bootstrap, no rules, recommendations or report."""
     off = Off(enabled=False)
     base = model.config if model is not None else config
     segment = model.algorithm_ if model is not None else config.segment
+    stability = base.stability.model_copy(update={"rounds": 0})
     return base.model_copy(update={"segment": segment, "tuning": off, "rules": off,
-                                   "recommend": off, "report": off})  # fmt: skip
+                                   "recommend": off, "report": off,
+                                   "stability": stability})  # fmt: skip

@@ -4,7 +4,8 @@ Cluster numbers are arbitrary, so a persona is decided from the segment's behavi
 median of log1p of each descriptor, as a z-score against all customers. Each trait has a score
 (the weakest of the signals it needs, so one extreme column cannot carry it) and a segment takes
 its best trait when that clears THRESHOLD, else it is "regular". Several segments may share a
-key when the data says so; their names then get a "(2)", "(3)" suffix.
+key when the data says so; an analyst cannot act on "(1)" and "(2)", so their names then say
+how they differ, by the descriptor that separates them most (`custseg.profiling.twins`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from custseg.profiling.twins import distinct_names
 
 UNASSIGNED = "unassigned"
 REGULAR = "regular"
@@ -75,14 +78,20 @@ def trait_scores(z: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(scores, index=z.index)[list(TRAITS)]
 
 
-def _round_score(x: pd.Series) -> pd.Series:
-    return np.floor(x + 0.5).clip(1, 5).astype("int64")
+def _quintile(values: pd.Series, tiebreak: pd.Series, ascending: bool = True) -> pd.Series:
+    """Scores 1..5 by population quintile of the rank, ties broken by `tiebreak` then by
+    customer id (as the classic qcut-on-rank does), so every quintile holds a fifth of the
+    customers and a mass of equal values (one-off buyers) is never lifted by an average rank."""
+    sign = 1 if ascending else -1
+    order = pd.DataFrame({"v": sign * values, "t": sign * tiebreak, "id": values.index})
+    rank = order.sort_values(["v", "t", "id"]).assign(r=np.arange(1, len(order) + 1))["r"]
+    return np.ceil(rank.reindex(values.index) / len(values) * 5).clip(1, 5).astype("int64")
 
 
-def _quintile(values: pd.Series, ascending: bool = True) -> pd.Series:
-    """Scores 1..5 by population quintile; ties share a rank so equal customers score alike."""
-    pct = values.rank(pct=True, method="average", ascending=ascending)
-    return np.ceil(pct * 5).clip(1, 5)
+def _segment_score(scores: pd.Series, seg: pd.Series) -> pd.Series:
+    """A segment's score: its customers' lower median, a score one of them really has (an even
+    count never rounds a 2.5 up to a 3)."""
+    return scores.groupby(seg).quantile(0.5, interpolation="lower").astype("int64")
 
 
 def rfm_label(r: int, fm: int) -> str:
@@ -105,13 +114,13 @@ def rfm_label(r: int, fm: int) -> str:
 
 
 def _rfm_labels(desc: pd.DataFrame, seg: pd.Series) -> dict[str, str]:
-    r = _quintile(desc["recency_days"], ascending=False)  # most recent -> 5
-    fm = _quintile(desc["frequency"])
-    if "monetary" in desc.columns:
-        fm = (fm + _quintile(desc["monetary"])) / 2
-    med = pd.DataFrame({"r": r, "fm": fm}).groupby(seg).median()
-    r_s, fm_s = _round_score(med["r"]), _round_score(med["fm"])
-    return {s: rfm_label(int(r_s[s]), int(fm_s[s])) for s in med.index}
+    freq = desc["frequency"]
+    mon = desc["monetary"] if "monetary" in desc.columns else freq
+    r = _quintile(desc["recency_days"], freq, ascending=False)  # most recent -> 5
+    # F and M together: the quintile of their summed ranks, so FM is a whole score too
+    fm = _quintile(_quintile(freq, mon) + _quintile(mon, freq), mon)
+    r_s, fm_s = _segment_score(r, seg), _segment_score(fm, seg)
+    return {s: rfm_label(int(r_s[s]), int(fm_s[s])) for s in r_s.index}
 
 
 def _fmt_money(x: float, currency: str) -> str:
@@ -160,7 +169,8 @@ def _align(descriptors: pd.DataFrame, segment_of: pd.Series) -> tuple[pd.DataFra
     return desc.loc[common], seg.loc[common]
 
 
-def _keys(desc: pd.DataFrame, seg: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _keys(desc: pd.DataFrame, seg: pd.Series) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Key and its trait score per segment, and the segments' median z-scores."""
     lg = np.log1p(desc.clip(lower=0))
     std = lg.std().replace(0.0, np.nan)
     z = (lg.groupby(seg).median() - lg.mean()) / std
@@ -168,7 +178,7 @@ def _keys(desc: pd.DataFrame, seg: pd.Series) -> tuple[pd.Series, pd.Series]:
     best = scores.max(axis=1)
     key = scores.idxmax(axis=1).where(best >= THRESHOLD, REGULAR)
     key[key.index == "-1"] = UNASSIGNED
-    return key, best
+    return key, best, z
 
 
 def _order(labels: pd.Index) -> list[str]:
@@ -186,21 +196,17 @@ def assign_personas(
     """One persona per segment (label order, unassigned last).
 
     `descriptors` come from `customer_descriptors`; `segment_of` maps customer_id to an int
-    label (-1 = unassigned). Suffixes for shared keys go by trait strength, then by spend, so
-    they too do not depend on the cluster numbering.
+    label (-1 = unassigned). Segments sharing a key are told apart in their names by what
+    separates them (behaviour only, so names do not depend on the cluster numbering either).
     """
     desc, seg = _align(descriptors, segment_of)
-    key, best = _keys(desc, seg)
-    spend = desc["monetary"].groupby(seg).median() if "monetary" in desc.columns else best * 0
-    rank = pd.DataFrame({"key": key, "best": best, "spend": spend})
-    rank = rank.sort_values(["key", "best", "spend"], ascending=[True, False, False])
-    nth = rank.groupby("key").cumcount() + 1
-    shared = rank["key"].map(rank["key"].value_counts()) > 1
+    key, _, z = _keys(desc, seg)
+    names = distinct_names(key, z, NAMES)
     labels = _rfm_labels(desc, seg) if rfm else {}
     text = _describe(desc, seg, currency)
     out = []
     for s in _order(key.index):
-        name = NAMES[key[s]] + (f" ({nth[s]})" if shared[s] else "")
+        name = names[s]
         out.append(
             Persona(
                 segment=s,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from custseg.config.schema import Config, Off, Recommend, Rules
 from custseg.model import CustomerModel
+from custseg.progress import step
 from custseg.recommend.evaluate import evaluation_table, time_split
 from custseg.recommend.recommenders import BASELINES, BLEND
 
@@ -27,8 +28,11 @@ class Evaluation:
 
 
 def past_config(config: Config, model: CustomerModel) -> Config:
-    """The run's config with its final segmentation fixed: no study on the past."""
-    return config.model_copy(update={"segment": model.algorithm_, "tuning": Off(enabled=False)})
+    """The run's config with its final segmentation fixed: no study and no bootstrap on the
+    past (the run measured its segments' stability; this model only has to recommend)."""
+    stability = config.stability.model_copy(update={"rounds": 0})
+    return config.model_copy(update={"segment": model.algorithm_, "tuning": Off(enabled=False),
+                                     "stability": stability})  # fmt: skip
 
 
 def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluation:
@@ -39,7 +43,8 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
         raise ValueError("the evaluation needs rules and recommendations switched on")
     ev = rec.evaluate
     train, test_items, info = time_split(tx, ev.cutoff, ev.test_fraction, item=rules.item)
-    past = CustomerModel(past_config(config, model), describe=False).fit(train)
+    with step(f"fit the same model on the {len(train):,} lines before {info['cutoff']}"):
+        past = CustomerModel(past_config(config, model), describe=False).fit(train)
     lines = train[train["customer_id"].astype("str").isin(test_items.customers)]
     lists = past.recommend_all(lines, [BLEND, *BASELINES], clean=False)
     table = evaluation_table(lists, test_items, tuple(ev.ks), past.training_.catalogue)

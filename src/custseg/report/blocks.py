@@ -17,6 +17,7 @@ import pandas as pd
 
 from custseg.report.figures import CAPTIONS
 from custseg.report.palette import label_key, segment_colors
+from custseg.segment.stability import verdict as stability_verdict
 
 if TYPE_CHECKING:
     from custseg.report.report import ReportInput
@@ -31,6 +32,8 @@ PROFILE_COLUMNS = (
     "avg_basket_units", "median_monetary", "median_frequency", "median_recency_days",
     "median_units_per_basket", "median_mean_unit_price", "median_tenure_days",
 )  # fmt: skip
+# summary columns that are money: shown with the data's currency symbol (data.currency)
+MONEY = ("revenue", "avg_basket_value", "median_monetary", "median_mean_unit_price")
 
 
 def is_missing(value: Any) -> bool:
@@ -43,8 +46,11 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def fmt(value: Any, column: str = "") -> str:
-    """Numbers the way a reader wants them: shares as %, counts with separators."""
+def fmt(value: Any, column: str = "", currency: str = "") -> str:
+    """Numbers the way a reader wants them: shares as %, counts with separators, money with
+    the data's currency symbol."""
+    if currency and column in MONEY and not is_missing(value):
+        return currency + fmt(value, column)
     if is_missing(value):
         return "–"
     if isinstance(value, bool):
@@ -90,7 +96,7 @@ def _persona(personas: pd.DataFrame, label: str) -> dict[str, Any]:
     return rows.iloc[0].to_dict()
 
 
-def _profile_table(summary: pd.DataFrame, label: str) -> pd.DataFrame:
+def _profile_table(summary: pd.DataFrame, label: str, currency: str) -> pd.DataFrame:
     cols = [c for c in PROFILE_COLUMNS if c in summary.columns]
     seg, everyone = summary.loc[label], summary.loc["all"] if "all" in summary.index else None
     rows = []
@@ -102,8 +108,9 @@ def _profile_table(summary: pd.DataFrame, label: str) -> pd.DataFrame:
                 ratio = f"{float(seg[c]) / base:.2f}×" if base else "–"
             except (TypeError, ValueError):
                 ratio = "–"
-        rows.append((c.replace("_", " "), fmt(seg[c], c),
-                     fmt(everyone[c], c) if everyone is not None else "–", ratio))  # fmt: skip
+        rows.append((c.replace("_", " "), fmt(seg[c], c, currency),
+                     fmt(everyone[c], c, currency) if everyone is not None else "–",
+                     ratio))  # fmt: skip
     return pd.DataFrame(rows, columns=["measure", f"segment {label}", "all customers", "vs all"])
 
 
@@ -176,8 +183,12 @@ def _segment_blocks(
         out.append(("p", str(p["description"])))
     if not is_missing(p.get("rfm_label")) and p.get("rfm_label"):
         out.append(("p", f"RFM label: {p['rfm_label']}"))
+    jaccard = (inp.run.get("metrics") or {}).get(f"stability.jaccard.{label}")
+    if jaccard is not None:
+        out.append(("p", f"Stability: {stability_verdict(float(jaccard))} (bootstrap Jaccard "
+                         f"recovery {float(jaccard):.2f}; 0.75 stable, 0.85 highly stable)"))
     out += [("h", 3, "Profile (this segment vs all customers)"),
-            ("table", _profile_table(summary, label))]  # fmt: skip
+            ("table", _profile_table(summary, label, inp.currency))]  # fmt: skip
     if inp.top_products is not None:
         table = _products_table(inp.top_products, label, names)
         if table is not None:

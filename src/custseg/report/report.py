@@ -37,6 +37,7 @@ class ReportInput:
     evaluation: pd.DataFrame | None  # recommenders x metrics
     top_products: pd.DataFrame | None
     product_names: dict[str, str] | None = None
+    currency: str = ""  # symbol before money (data.currency)
 
 
 def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]:

@@ -75,6 +75,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         evaluation=evaluation,
         top_products=model.profiles_.top_products,
         product_names=names,
+        currency=cfg.data.currency or "",
     )
     _, html = write_report(report, out / "report")
     return html, figures

@@ -26,25 +26,31 @@ log = logging.getLogger(__name__)
 class Baskets:
     """One row per basket, one column per item; `keys` says whose basket each row is and when."""
 
-    matrix: sp.csr_matrix  # baskets x items, dtype bool
+    matrix: sp.csr_matrix  # baskets x items, dtype bool; a row may be empty (see below)
     items: np.ndarray  # item label (str) per column
     keys: pd.DataFrame  # basket_id, customer_id, date; same order as matrix rows
     dropped_items: int = 0  # distinct items dropped as rarer than min_item_count
+    # baskets whose every item was dropped as rare: kept as empty rows, because supports, lifts
+    # and confidences are shares of ALL the scope's baskets, these included
+    emptied_baskets: int = 0
 
     def subset(self, mask: np.ndarray) -> Baskets:
         """The baskets where `mask` is True, with the same item columns (so codes stay valid)."""
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (self.n_baskets,):
             raise ValueError(f"mask has shape {mask.shape}; expected ({self.n_baskets},)")
+        matrix = self.matrix[mask]
         return Baskets(
-            matrix=self.matrix[mask],
+            matrix=matrix,
             items=self.items,
             keys=self.keys.loc[mask].reset_index(drop=True),
             dropped_items=self.dropped_items,
+            emptied_baskets=int((np.diff(matrix.indptr) == 0).sum()),
         )
 
     @property
     def n_baskets(self) -> int:
+        """Every basket, empty rows included: the denominator of every support."""
         return int(self.matrix.shape[0])
 
 
@@ -102,9 +108,11 @@ def make_baskets(
 ) -> Baskets:
     """Build the sparse basket x item matrix from a canonical (cleaned) transaction table.
 
-    Items in fewer than `min_item_count` baskets are dropped first (they can never be frequent
-    and only widen the matrix); baskets left with no item are dropped after them. Rows whose
-    basket key or item is missing are ignored.
+    Items in fewer than `min_item_count` baskets are dropped (they only widen the matrix and
+    the recommenders' catalogue), but every basket keeps its row, an empty one when all its
+    items were rare: a support is a share of all the baskets, and dropping those rows would
+    inflate every support and shift every lift (issue 15). A basket is a basket key with at
+    least one known item; rows whose basket key or item is missing are ignored.
     """
     if basket not in BASKET_KEYS:
         raise ValueError(f"rules.basket: unknown basket {basket!r}; one of {list(BASKET_KEYS)}")
@@ -133,6 +141,8 @@ def make_baskets(
     pair = np.sort(bcode[ok] * n_i + icode[ok])
     pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
     pb, pi = pair // n_i, pair % n_i
+    # every basket with a known item is a row (before the rare items go), so none is lost
+    basket_used = np.bincount(pb, minlength=n_b) > 0
 
     item_count = np.bincount(pi, minlength=n_i)
     keep_item = item_count >= min_item_count
@@ -140,11 +150,11 @@ def make_baskets(
     keep_entry = keep_item[pi]
     pb, pi = pb[keep_entry], pi[keep_entry]
     item_new = np.cumsum(keep_item) - 1
-    basket_used = np.bincount(pb, minlength=n_b) > 0
     basket_new = np.cumsum(basket_used) - 1
     rows, cols = basket_new[pb], item_new[pi]
     shape = (int(basket_used.sum()), int(keep_item.sum()))
     matrix = sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=shape)
+    emptied = int((np.diff(matrix.indptr) == 0).sum())
 
     # basket keys: first date and first non-missing customer of each basket, on integer codes
     # (object arrays of a million id strings would cost more than the matrix itself)
@@ -171,8 +181,11 @@ def make_baskets(
     )
     items = np.array([str(x) for x in ilabels[keep_item]], dtype=object)
     log.info(
-        "baskets: %s %s baskets x %s %s items (%s rarer than %s baskets dropped), %s entries",
+        "baskets: %s %s baskets x %s %s items (%s rarer than %s baskets dropped, %s baskets "
+        "left empty by that and still counted), %s entries",
         f"{shape[0]:,}", basket, f"{shape[1]:,}", item, f"{dropped:,}", min_item_count,
-        f"{matrix.nnz:,}",
+        f"{emptied:,}", f"{matrix.nnz:,}",
     )  # fmt: skip
-    return Baskets(matrix=matrix, items=items, keys=keys, dropped_items=dropped)
+    return Baskets(
+        matrix=matrix, items=items, keys=keys, dropped_items=dropped, emptied_baskets=emptied
+    )

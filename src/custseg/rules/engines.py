@@ -1,10 +1,12 @@
 """The frequent-itemset engines `rules.engine` chooses from, behind one signature.
 
-mlxtend's FP-growth and Apriori (on a pandas sparse frame) and Borgelt's C FP-growth (pyfim)
-differ in speed by an order of magnitude but must not differ in output, so the config can swap
-them freely. Each engine therefore gets the same absolute minimum count, translated into
-whatever its library takes without rounding surprises, and returns item column indices and
-exact counts; labels, order and the itemset table are made by the caller, once for all.
+Eclat on bit columns (`custseg.rules.eclat`, numpy only: the default), mlxtend's FP-growth and
+Apriori (on a pandas sparse frame) and Borgelt's C FP-growth (pyfim, the optional extra `fim`:
+it has no wheel and needs a C compiler to install) differ in speed by an order of magnitude but
+must not differ in output, so the config can swap them freely. Each engine therefore gets the
+same absolute minimum count, translated into whatever its library takes without rounding
+surprises, and returns item column indices and exact counts; labels, order and the itemset
+table are made by the caller, once for all.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from custseg.rules.eclat import eclat
 
 # (baskets x frequent items, min count, max_len) -> (sorted column indices per set, counts)
 ItemsetEngine = Callable[[sp.csr_matrix, int, int | None], tuple[list[tuple[int, ...]], np.ndarray]]
@@ -65,10 +69,32 @@ def _engine_apriori(
     return _counts_from_mlxtend(res, n)
 
 
+FIM_MISSING = (
+    "rules.engine=fim needs pyfim, which is not installed (it has no wheel and compiles C at "
+    "install): pip install 'custseg[fim]' (with a C compiler), or choose rules.engine=eclat, "
+    "the default, which returns the same itemsets"
+)
+
+
+def check_engine(engine: str) -> None:
+    """Refuse an unknown engine, or one whose optional library is missing, naming the key and
+    the fix: before the guard and the counting, not as an ImportError deep inside mining."""
+    if engine not in ENGINES:
+        raise ValueError(f"rules.engine: unknown engine {engine!r}; one of {list(ENGINES)}")
+    if engine == "fim":
+        try:
+            import fim  # noqa: F401
+        except ImportError:
+            raise ValueError(FIM_MISSING) from None
+
+
 def _engine_fim(
     m: sp.csr_matrix, count: int, max_len: int | None
 ) -> tuple[list[tuple[int, ...]], np.ndarray]:
-    import fim
+    try:
+        import fim
+    except ImportError:
+        raise ValueError(FIM_MISSING) from None
 
     flat, ptr = m.indices.tolist(), m.indptr.tolist()  # list slices: ~10x faster than np.split
     tracts = [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
@@ -86,6 +112,7 @@ def _engine_fim(
 
 # config name (rules.engine) -> the engine
 ENGINES: dict[str, ItemsetEngine] = {
+    "eclat": eclat,
     "fpgrowth": _engine_fpgrowth,
     "apriori": _engine_apriori,
     "fim": _engine_fim,

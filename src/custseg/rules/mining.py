@@ -17,7 +17,7 @@ import pandas as pd
 
 from custseg.config.schema import Rules
 from custseg.rules.baskets import Baskets
-from custseg.rules.engines import ENGINES
+from custseg.rules.engines import ENGINES, check_engine
 from custseg.rules.guard import check_support, guard, item_counts, min_count
 from custseg.rules.rules import scope_rules
 
@@ -54,8 +54,7 @@ def frequent_itemsets(
     baskets x frequent items. Sorted by support (descending), then by the sorted item labels,
     whatever the engine.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"rules.engine: unknown engine {engine!r}; one of {list(ENGINES)}")
+    check_engine(engine)
     check_support(min_support)
     if max_len is not None and int(max_len) < 1:
         raise ValueError(f"rules.max_len: {max_len} must be at least 1 (or null for no limit)")
@@ -69,9 +68,11 @@ def frequent_itemsets(
     if len(freq) == 0:
         return empty_itemsets()
     t0 = time.perf_counter()
-    sets, counts = ENGINES[engine](
-        b.matrix[:, freq], count, None if max_len is None else int(max_len)
-    )
+    m = b.matrix[:, freq]
+    # baskets with no frequent item change no count (engines take absolute counts; the
+    # supports below divide by all n baskets), so the engine need not see them
+    m = m[np.diff(m.indptr) > 0]
+    sets, counts = ENGINES[engine](m, count, None if max_len is None else int(max_len))
     log.debug(
         "itemsets: %s found by %s in %.2f s (%s baskets, %s frequent items, min count %s)",
         f"{len(sets):,}", engine, time.perf_counter() - t0, f"{n:,}", f"{len(freq):,}", count,
@@ -140,7 +141,18 @@ def mine(
     per scope.
     """
     parts, seconds = [], {}
-    for scope, sub in _scopes(b, segments, cfg.min_baskets):
+    scopes = _scopes(b, segments, cfg.min_baskets)
+    # the rare items went before the scopes existed: where an itemset needs fewer baskets than
+    # rules.min_item_count, a dropped item could have been frequent (supports stay exact)
+    low = [s for s, sub in scopes if min_count(cfg.min_support, max(sub.n_baskets, 1))
+           < cfg.min_item_count]  # fmt: skip
+    if b.dropped_items and low:
+        log.warning(
+            "rules: scopes %s need fewer baskets per itemset than rules.min_item_count=%s; "
+            "items dropped as rare may be missing from their itemsets",
+            low, cfg.min_item_count,
+        )  # fmt: skip
+    for scope, sub in scopes:
         t0 = time.perf_counter()
         parts.append(_scope_rules(sub, scope, cfg))
         seconds[scope] = time.perf_counter() - t0

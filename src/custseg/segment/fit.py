@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from custseg.config.schema import Metrics, Segment
+from custseg.config.schema import GMM, KMeans, Metrics, Segment
 from custseg.segment.algorithms import build, fit_labels
 from custseg.segment.metrics import segmentation_metrics
+from custseg.segment.stability import Stability, bootstrap
 
 
 def evaluate(
@@ -27,3 +28,21 @@ def evaluate(
         seed=seed,
     )
     return scores | est.quality(X), labels, est
+
+
+def stability(
+    X: np.ndarray, labels: np.ndarray, algorithm: Segment, seed: int, rounds: int,
+    sample_size: int, n_jobs: int = 1,
+) -> Stability:  # fmt: skip
+    """Bootstrap stability of `labels`, refitting `algorithm` as configured on each sample
+    (`custseg.segment.stability`): the same measure for a tuning trial and the final fit.
+
+    `n_jobs` refits at a time for k-means and mixtures, whose fits run in compiled code
+    without the GIL; HDBSCAN's refits run one at a time (its tree building holds the GIL and
+    brings its own workers: threads made a study slower, not faster)."""
+
+    def refit(rows: np.ndarray, round_seed: int) -> np.ndarray:
+        return fit_labels(build(algorithm.target, algorithm.params(), round_seed), X[rows])
+
+    at_once = n_jobs if isinstance(algorithm, KMeans | GMM) else 1
+    return bootstrap(labels, refit, rounds, sample_size, seed, at_once)

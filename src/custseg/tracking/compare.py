@@ -1,8 +1,11 @@
 """`custseg-compare`: the parent runs of an experiment side by side, ranked by the selection rule.
 
 Prints the table, writes it as CSV and draws silhouette vs Davies-Bouldin (PNG). Ranking uses the
-same constraints as tuning (conf/tuning/optuna.yaml `selection`): runs that break them (a dust
-segment, a giant segment, too much noise) sort after those that keep them, then by silhouette.
+same constraints as tuning (conf/tuning/optuna.yaml `selection`): runs that break them (too few
+segments, a dust segment, a giant segment by customers or revenue, too much noise, a bootstrap
+ARI below `min_stability`) sort after those that keep them, then by silhouette, then by
+stability. Runs logged without stability (or revenue) are not held to that limit. `params`
+shows the segment parameters the run used: a tuned run logs the values its study chose.
 """
 
 from __future__ import annotations
@@ -19,16 +22,27 @@ from mlflow.tracking import MlflowClient
 from custseg.config import load
 from custseg.report import study_plots as plots
 
-COLUMNS = ["run_name", "data", "features", "algorithm", "status", "n_customers", "n_segments",
-           "silhouette",
-           "davies_bouldin", "calinski_harabasz", "min_segment_share", "max_segment_share",
-           "noise_share", "truth_ari", "run_id"]  # fmt: skip
+STABILITY = ["stability.ari_mean", "stability.jaccard_min"]
+COLUMNS = ["run_name", "data", "features", "algorithm", "params", "status", "n_customers",
+           "n_segments", "silhouette", "davies_bouldin", "calinski_harabasz",
+           "min_segment_share", "max_segment_share", "noise_share", "max_revenue_share",
+           *STABILITY, "truth_ari", "run_id"]  # fmt: skip
+TEXT = {"run_name", "data", "features", "algorithm", "params", "status", "run_id"}
+SPACE = "segment.search_space."
 
 
 def default_selection() -> dict[str, Any]:
     """The selection constraints of conf/tuning/optuna.yaml: one source of defaults."""
     tuning = load(["tuning=optuna"]).tuning
     return tuning.selection.model_dump()  # type: ignore[union-attr]
+
+
+def segment_params(params: Mapping[str, str]) -> str:
+    """The searched segment parameters with the values the run used, e.g. 'n_clusters=3'
+    (the names come from the run's logged search space; a tuned run logs the chosen values
+    under segment.<name>)."""
+    names = sorted({k[len(SPACE):].split(".", 1)[0] for k in params if k.startswith(SPACE)})
+    return " ".join(f"{n}={params[f'segment.{n}']}" for n in names if f"segment.{n}" in params)
 
 
 def runs_table(
@@ -47,21 +61,27 @@ def runs_table(
         rows.append({
             "run_name": r.info.run_name, "run_id": r.info.run_id, "status": r.info.status,
             "data": r.data.tags.get("data"), "features": r.data.tags.get("features"),
-            "algorithm": r.data.tags.get("algorithm"), **r.data.metrics,
+            "algorithm": r.data.tags.get("algorithm"), "params": segment_params(r.data.params),
+            **r.data.metrics,
         })  # fmt: skip
     table = pd.DataFrame(rows)
     for col in COLUMNS:
         if col not in table:
-            table[col] = pd.NA
+            table[col] = pd.NA if col in TEXT else float("nan")
     table = table[COLUMNS].copy()
     m = table
+    stable = m["stability.ari_mean"]
     table["eligible"] = (
         m["silhouette"].notna()
+        & (m["n_segments"] >= sel["min_segments"])
         & (m["min_segment_share"] >= sel["min_segment_share"])
         & (m["max_segment_share"] <= sel["max_segment_share"])
         & (m["noise_share"].fillna(0) <= sel["max_noise_share"])
+        & (m["max_revenue_share"].fillna(0) <= sel["max_revenue_share"])
+        & (stable.isna() | (stable >= sel["min_stability"]))
     )
-    table = table.sort_values(["eligible", "silhouette"], ascending=[False, False])
+    table = table.sort_values(["eligible", "silhouette", "stability.ari_mean"],
+                              ascending=[False, False, False], na_position="last")  # fmt: skip
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True)
 
@@ -76,9 +96,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     defaults = default_selection()
     ap.add_argument("--min-segment-share", type=float, default=defaults["min_segment_share"])
     ap.add_argument("--max-noise-share", type=float, default=defaults["max_noise_share"])
+    ap.add_argument("--min-segments", type=int, default=defaults["min_segments"])
+    ap.add_argument("--min-stability", type=float, default=defaults["min_stability"],
+                    help="lowest mean bootstrap ARI (stability.ari_mean) of an eligible run")
     args = ap.parse_args(argv)
     table = runs_table(args.tracking_uri, args.experiment, {
         "min_segment_share": args.min_segment_share, "max_noise_share": args.max_noise_share,
+        "min_segments": args.min_segments, "min_stability": args.min_stability,
     })  # fmt: skip
     if args.data:
         table = table[table["data"] == args.data].reset_index(drop=True)

@@ -36,8 +36,11 @@ def _tuning(t: Tracker, r: RunResult) -> None:
     t.table(table, "tuning_trials")
     if seg.elbow is not None:
         t.table(seg.elbow, "elbow")
+    # the searched parameters under the config's own names, with the values the run used
+    # (`running` left them out: an MLflow param is written once)
+    chosen = {f"segment.{k}": getattr(seg.algorithm, k) for k in r.config.segment.search_space}
     t.params({"tuning.study_name": search.study_name, "tuning.sampler_used": search.sampler,
-              **{f"chosen.{k}": v for k, v in search.chosen.params.items()}})  # fmt: skip
+              **chosen, **{f"chosen.{k}": v for k, v in search.chosen.params.items()}})  # fmt: skip
     t.metrics({"tuning.chosen_trial": search.chosen.number,
                "tuning.n_complete": len(search.trials),
                "tuning.new_trials": search.new_trials,
@@ -54,6 +57,12 @@ def _fit(t: Tracker, r: RunResult) -> None:
     _tuning(t, r)
     metrics = r.metrics
     t.metrics(metrics)
+    stability = model.training_.segmentation.stability
+    if stability is not None:
+        t.metrics(stability.as_metrics())
+        log.info("Stability (bootstrap, %d rounds): ARI %.3f, Jaccard per segment %s",
+                 stability.rounds, stability.ari_mean,
+                 {s: round(j, 3) for s, j in stability.jaccard_means.items()})  # fmt: skip
     t.metrics({f"spark.seconds.{k}": v for k, v in model.training_.segmentation.seconds.items()})
     t.table(r.segments, "segments")
     log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
@@ -131,6 +140,16 @@ LOGGERS: dict[str, Callable[[Tracker, RunResult], None]] = {
 }  # fmt: skip
 
 
+def _configured(plain: dict[str, Any], c: Any) -> dict[str, Any]:
+    """The params logged as a run starts: the config, except, in a tuned run, the searched
+    segment parameters, which the fit logs with the values the study chose (so a tuned run
+    that used k=3 shows segment.n_clusters=3, not the configured 5)."""
+    if not c.tuning.enabled:
+        return plain
+    segment = {k: v for k, v in plain["segment"].items() if k not in c.segment.search_space}
+    return {**plain, "segment": segment}
+
+
 class MlflowHooks:
     """Log a pipeline run into one MLflow parent run (trials as nested runs)."""
 
@@ -151,7 +170,7 @@ class MlflowHooks:
             self._tracker = tracker
             r.run_id = tracker.run_id
             plain = c.dump()
-            tracker.params(plain)
+            tracker.params(_configured(plain, c))
             tracker.text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), "config.yaml")
             tracker.tags({"data": c.data.name, "features": c.features.name,
                           "algorithm": c.segment.name, "tuned": c.tuning.enabled,

@@ -10,15 +10,49 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from custseg.atomic import atomic_path
 from custseg.config import ConfigError, load
 from custseg.config.schema import Data
 from custseg.data import sources
+from custseg.data.errors import SchemaError
+from custseg.data.preflight import preflight
 from custseg.tracking.pyfunc import load_model
 
 log = logging.getLogger(__name__)
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}  # --out suffix -> format
+
+
+def out_format(out: Path) -> str:
+    """csv or parquet by the suffix of --out; anything else is a usage error (exit 2), found
+    before the run opens rather than after the scoring."""
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"--out {out}: unknown suffix {out.suffix or '(none)'!r}; name the file .csv (a "
+            "table for people, lists joined by ';') or .parquet (exact types, lists as lists)"
+        )
+    return fmt
+
+
+def write_scores(scores: pd.DataFrame, out: Path) -> None:
+    """Parquet keeps the lists; CSV turns each list into one readable cell ('a;b;c') and quotes
+    cells a spreadsheet would run as formulas. Written atomically either way."""
+    from custseg.tracking.run import csv_safe
+
+    with atomic_path(out) as tmp:
+        if out_format(out) == "parquet":
+            scores.to_parquet(tmp)
+            return
+        table = scores.copy()
+        for col in table.columns:
+            if table[col].map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
+                table[col] = table[col].map(
+                    lambda v: ";".join(map(str, v)) if v is not None else ""
+                )
+        csv_safe(table).to_csv(tmp, index=False)
 
 
 def score(
@@ -45,8 +79,7 @@ def score(
                 **{f"segment_share.{k}": float(v) for k, v in shares.items()},
             }
         )
-        with atomic_path(out) as tmp:
-            scores.to_parquet(tmp)
+        write_scores(scores, out)
         mlflow.log_artifact(str(out))
         log.info("Scored %d customers with %s -> %s (run %s)", len(scores), model_uri, out,
                  run.info.run_id)  # fmt: skip
@@ -60,7 +93,8 @@ def main(argv: Sequence[str]) -> None:
     ap.add_argument("--source", default="csv", help="its layout: a conf/data config name")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="more data overrides, e.g. data.columns.customer_id=Cust")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=Path("scores.parquet"))
+    ap.add_argument("--out", type=Path, default=Path("scores.parquet"),
+                    help="scores file: .csv (lists joined by ';') or .parquet")  # fmt: skip
     ap.add_argument(
         "--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     )
@@ -68,10 +102,16 @@ def main(argv: Sequence[str]) -> None:
     args = ap.parse_args(list(argv))
     overrides = [f"data={args.source}", f"data.path={args.data.resolve()}", *args.set]
     try:
+        out_format(args.out)
         data_cfg = load(overrides).data
-    except ConfigError as exc:
+        preflight(data_cfg)  # a map that does not fit stops before the scoring run opens
+    except (ConfigError, SchemaError, ValueError) as exc:
         print(f"custseg score: error: {exc}", file=sys.stderr)
         sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
-    scores = score(args.model, data_cfg, args.out, args.tracking_uri, args.experiment)
+    try:
+        scores = score(args.model, data_cfg, args.out, args.tracking_uri, args.experiment)
+    except ValueError as exc:  # bad data the full load found: the run is marked FAILED
+        print(f"custseg score: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     print(scores.head(10).to_string(index=False))

@@ -2,9 +2,10 @@
 
 The study optimises two objectives (max silhouette, min Davies-Bouldin), so it ends with a
 Pareto front, not a winner. The rules below pick one trial, and eligibility comes first so
-degenerate answers (a giant segment, dust clusters, mostly noise) are never chosen just because
-they score well. Nothing here needs Optuna: it works on plain `Trial` records, so it can
-re-check a choice from a study's stored trials.
+degenerate answers (too few segments, a giant segment by customers or by revenue, dust
+clusters, mostly noise, segments a bootstrap refit does not find again) are never chosen just
+because they score well. Nothing here needs Optuna: it works on plain `Trial` records, so it
+can re-check a choice from a study's stored trials.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from custseg.config.schema import Selection
 from custseg.segment.algorithms import UNASSIGNED
 
 WORST = (-1.0, 1e6)  # objective values of a degenerate trial (one segment or no segment)
+STABILITY = "stability.ari_mean"  # a trial's mean bootstrap ARI (custseg.segment.stability)
+REVENUE = "max_revenue_share"  # a trial's largest segment share of revenue (data with money)
 
 
 @dataclass
@@ -60,15 +63,27 @@ def pareto_front(values: np.ndarray) -> np.ndarray:
 
 
 def eligibility(m: Mapping[str, float], sel: Selection) -> str:
-    """Why a trial may not be chosen ("" when it may): the limits of `tuning.selection`."""
+    """Why a trial may not be chosen ("" when it may): the limits of `tuning.selection`.
+
+    The stability gate applies to trials that measured it (`tuning.stability_rounds` > 0): a
+    solution a refit on resampled customers does not find again is not one to act on, however
+    well it scores on this sample. The revenue limit applies to data with money: a segment
+    holding nearly all of it is a giant in value terms (the customers who matter most lumped
+    with others, as a silhouette that favours few segments easily does)."""
     if "silhouette" not in m:
         return "fewer than two segments"
+    if m["n_segments"] < sel.min_segments:
+        return f"fewer than {sel.min_segments} segments"
     if m["min_segment_share"] < sel.min_segment_share:
         return f"a segment below {sel.min_segment_share:.0%} of customers"
     if m["max_segment_share"] > sel.max_segment_share:
         return f"a segment above {sel.max_segment_share:.0%} of customers"
     if m.get("noise_share", 0.0) > sel.max_noise_share:
         return f"more than {sel.max_noise_share:.0%} unassigned"
+    if m.get(REVENUE, 0.0) > sel.max_revenue_share:
+        return f"a segment above {sel.max_revenue_share:.0%} of revenue"
+    if m.get(STABILITY, 1.0) < sel.min_stability:
+        return f"unstable: bootstrap ARI {m[STABILITY]:.2f} below {sel.min_stability:.2f}"
     return ""
 
 
@@ -78,10 +93,13 @@ def _pick_front_best_silhouette(trials: list[Trial], sel: Selection) -> Trial:
 
 
 def _pick_parsimonious(trials: list[Trial], sel: Selection) -> Trial:
+    """Fewest segments among the eligible trials whose silhouette ties with the best; then
+    the most stable, then the lowest Davies-Bouldin."""
     pool = [t for t in trials if t.eligible]
     best = max(t.metrics["silhouette"] for t in pool)
     near = [t for t in pool if t.metrics["silhouette"] >= best - sel.silhouette_tolerance]
-    return min(near, key=lambda t: (t.metrics["n_segments"], t.metrics["davies_bouldin"], t.number))
+    return min(near, key=lambda t: (t.metrics["n_segments"], -t.metrics.get(STABILITY, 0.0),
+                                    t.metrics["davies_bouldin"], t.number))  # fmt: skip
 
 
 # tuning.selection.rule -> the rule (the config schema lists the same names)

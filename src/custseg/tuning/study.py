@@ -26,15 +26,17 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from custseg.config.schema import GMM, Config, IntRange, KMeans, Metrics, Segment, Tuning
-from custseg.segment.fit import evaluate
+from custseg.segment.fit import evaluate, stability
+from custseg.segment.identity import max_revenue_share
 from custseg.tuning.fill import LIVE, fill, surplus
-from custseg.tuning.selection import Trial, objectives, segment_sizes, select
+from custseg.tuning.selection import REVENUE, Trial, objectives, segment_sizes, select
 from custseg.tuning.space import make_sampler, resolve_sampler, suggest, within_data
 from custseg.tuning.storage import mark_started, open_storage
 
 log = logging.getLogger(__name__)
 KEEP_FITS_UP_TO = 20_000  # customers: below this every trial's fit is kept for the final model
 Fit = tuple[dict[str, float], np.ndarray, Any]  # metrics, labels, fitted estimator
+TRIAL_STABILITY = ("stability.ari_mean", "stability.jaccard_min")  # what a trial records
 
 
 @dataclass
@@ -82,8 +84,11 @@ def study_name(config: Config) -> str:
 
     n_trials, storage, wait_timeout, n_jobs, the selection rule and the elbow are left out on
     purpose: asking for more trials continues the same study, where or how many at a time it
-    runs changes no trial, and choosing by another rule re-reads the same trials. The hash
-    holds the sampler that runs, so `auto` never mixes grid and TPE trials in one study.
+    runs changes no trial, and choosing by another rule re-reads the same trials. So is
+    `segment.align_to` (it numbers the final segments, no trial changes) and the final fit's
+    `stability.rounds`; the bootstrap's `stability.sample_size` is in (a trial's stability
+    uses it). The hash holds the sampler that runs, so `auto` never mixes grid and TPE trials
+    in one study.
     """
     tuning = _tuning(config)
     kept = {k: v for k, v in tuning.dump().items()
@@ -92,7 +97,9 @@ def study_name(config: Config) -> str:
     kept["sampler"] = resolve_sampler(tuning, config.segment.search_space)
     key = {s: getattr(config, s).dump() for s in ("data", "clean", "features", "segment",
                                                   "metrics")}  # fmt: skip
-    key |= {"seed": config.seed, "tuning": kept}
+    key["segment"].pop("align_to", None)
+    key |= {"seed": config.seed, "tuning": kept,
+            "stability_sample_size": config.stability.sample_size}  # fmt: skip
     digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     return f"{config.data.name}-{config.features.name}-{config.segment.name}-{digest[:10]}"
 
@@ -116,6 +123,7 @@ class _Objective:
     unique: bool  # grid: every point once
     single_thread: bool  # several trials at once: each fits on one core
     on_trial: Callable[[Trial], None] | None
+    revenue: np.ndarray | None = None  # per customer (row of X): max_revenue_share; None: no money
     mine: set[int] = field(default_factory=set)  # trial numbers this process evaluated
     fits: dict[str, Fit] = field(default_factory=dict)  # kept fits, by point
 
@@ -131,9 +139,10 @@ class _Objective:
         trial.set_user_attr("metrics", metrics)
         trial.set_user_attr("sizes", sizes)
         log.info(
-            "trial %d/%d %s: silhouette %.3f, DBI %.3f, %d segments",
+            "trial %d/%d %s: silhouette %.3f, DBI %.3f, %d segments, stability ARI %.3f",
             trial.number + 1, self.target, params, metrics.get("silhouette", float("nan")),
             metrics.get("davies_bouldin", float("nan")), metrics["n_segments"],
+            metrics.get("stability.ari_mean", float("nan")),
         )  # fmt: skip
         if self.on_trial is not None:
             self.on_trial(Trial(trial.number, params, metrics, sizes))
@@ -149,13 +158,25 @@ class _Objective:
         return None
 
     def _fit(self, params: dict[str, Any]) -> tuple[dict[str, float], list[int]]:
-        algorithm = self.config.segment.model_copy(update=params)
+        """The trial's fit, its metrics and, with `tuning.stability_rounds`, its bootstrap
+        stability (the selection's stability gate; the kept fit holds the metrics alone)."""
+        config, algorithm = self.config, self.config.segment.model_copy(update=params)
         one = threadpool_limits(limits=1, user_api="openmp") if self.single_thread else None
         with one or nullcontext():
-            fit = evaluate(self.X, algorithm, self.config.seed, self.config.metrics)
+            fit = evaluate(self.X, algorithm, config.seed, config.metrics)
+            metrics = dict(fit[0])
+            if _tuning(config).stability_rounds:
+                # trials one at a time (a sampler): its refits share the cores instead
+                measured = stability(self.X, fit[1], algorithm, config.seed,
+                                     _tuning(config).stability_rounds,
+                                     config.stability.sample_size,
+                                     1 if self.single_thread else os.cpu_count() or 1)  # fmt: skip
+                metrics |= {k: measured.as_metrics()[k] for k in TRIAL_STABILITY}
+        if self.revenue is not None:
+            metrics[REVENUE] = max_revenue_share(fit[1], self.revenue)
         if len(self.X) <= KEEP_FITS_UP_TO:
             self.fits[_key(params)] = fit
-        return fit[0], segment_sizes(fit[1])
+        return metrics, segment_sizes(fit[1])
 
 
 def _key(params: Mapping[str, Any]) -> str:
@@ -163,7 +184,7 @@ def _key(params: Mapping[str, Any]) -> str:
 
 
 def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None = None,
-         ) -> TuningResult:  # fmt: skip
+         revenue: np.ndarray | None = None) -> TuningResult:  # fmt: skip
     """Run (or continue, or help other workers finish) the study until it holds its target of
     complete trials and none running, then choose from all of them.
 
@@ -171,7 +192,8 @@ def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None
     grid (every point once: fewer trials, no duplicates, the same points in any run order).
     Trials run at once only as Optuna's threads (`tuning.n_jobs`), each on one core, so their
     numbers do not depend on how many run together. `on_trial` is called as each trial this
-    process evaluates completes (from Optuna's threads when n_jobs > 1).
+    process evaluates completes (from Optuna's threads when n_jobs > 1). `revenue` (per row of
+    X; None when the data has no money) gives each trial its largest segment share of revenue.
     """
     tuning = _tuning(config)
     config = config.model_copy(update={"segment": within_data(config.segment, len(X))})
@@ -195,7 +217,8 @@ def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None
     n_jobs = resolve_n_jobs(tuning.n_jobs, kind)
     at_once = f", {n_jobs} at a time" if done < target and n_jobs > 1 else ""
     log.info("Study %s (%s): %d of %d trials complete%s", name, kind, done, target, at_once)
-    objective = _Objective(study, X, config, target, points is not None, n_jobs > 1, on_trial)
+    objective = _Objective(study, X, config, target, points is not None, n_jobs > 1, on_trial,
+                           revenue)  # fmt: skip
 
     def work(n: int) -> None:
         # stop as soon as complete + running + queued trials make the target, so no worker

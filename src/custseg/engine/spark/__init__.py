@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from custseg.config.schema import Config, Rules
+from custseg.engine import settle
 
 if TYPE_CHECKING:
     from custseg.engine import Segmentation
@@ -65,9 +66,11 @@ class SparkEngine:
         self, tx: pd.DataFrame, config: Config, on_trial: Callable[[Trial], None] | None = None
     ) -> Segmentation:
         """Features in Spark SQL, `segment.n_init` pyspark.ml fits with the block's max_iter
-        and tol, the best kept; `on_trial` is unused (no study runs on Spark)."""
+        and tol, the best kept; then numbered and measured as the local engine's (`settle`:
+        its stability refits the local algorithm on the collected scaled features).
+        `on_trial` is unused (no study runs on Spark)."""
         stages = _stages()
-        return stages.segment(tx, config, self._settings(stages))
+        return settle(stages.segment(tx, config, self._settings(stages)), tx, config)
 
     def mine(
         self, tx: pd.DataFrame, baskets: Baskets, segments: pd.Series, rules: Rules

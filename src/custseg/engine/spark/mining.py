@@ -116,6 +116,10 @@ def frequent_itemsets(
     baskets, as `custseg.rules.mining.frequent_itemsets` finds them (without its guard)."""
     baskets = spark_baskets(sdf_tx, basket, item, min_item_count).cache()
     try:
-        return itemsets_from_baskets(baskets, baskets.count(), min_support, max_len)
+        # support is a share of every basket, also those whose items were all rarer than
+        # min_item_count (they are gone from `baskets`)
+        n = spark_baskets(sdf_tx, basket, item).count() if min_item_count > 1 else None
+        return itemsets_from_baskets(baskets, n if n is not None else baskets.count(),
+                                     min_support, max_len)  # fmt: skip
     finally:
         baskets.unpersist()
