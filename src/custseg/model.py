@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg import serving
 from custseg.clean import CleaningReport, clean
 from custseg.config.schema import Config, Recommend, Rules
 from custseg.data.schema import CANONICAL, has_column, validate
@@ -29,11 +30,16 @@ from custseg.profiling.personas import Persona, assign_personas
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.progress import step
 from custseg.recommend.history import History, histories
-from custseg.recommend.recommenders import BLEND, Recommender, fit_recommenders, recommend_all
+from custseg.recommend.learned import BlendChoice, learn_blend
+from custseg.recommend.recommenders import (
+    BLEND,
+    Recommender,
+    fit_recommenders,
+    recommend_all,
+)
 from custseg.redact import redact
 from custseg.rules.baskets import make_baskets
 
-OUTPUT = ("customer_id", "segment", "persona", "persona_key", "recommendations", "sources")
 RFM_SETS = ("rfm", "rfm_region")  # feature sets whose personas carry an RFM label
 ADDITIVE = ("region_", "cat_")  # feature columns that may be absent from a features table
 
@@ -64,8 +70,9 @@ class CustomerModel:
         source may derive (amount, unit price, invoice = customer x day) are derived here too,
         so a served payload needs no more than a file source would."""
         given = [c for c in CANONICAL if c in transactions.columns]
-        mapped, _, _ = map_columns(transactions[given], "model input", {c: c for c in given}, {},
-                                   None)
+        mapped, _, _ = map_columns(
+            transactions[given], "model input", {c: c for c in given}, {}, None
+        )
         return clean(validate(mapped, "model input"), self.config.clean)
 
     def fit(
@@ -86,6 +93,7 @@ class CustomerModel:
         self.training_ = Training(seg)
         self.rules_: pd.DataFrame | None = None
         self.recommenders_: dict[str, Recommender] = {}
+        self.blend_ = BlendChoice()
         self.skipped_ = self._skipped(tx)
         if isinstance(cfg.rules, Rules) and "rules" not in self.skipped_:
             self._fit_rules(engine, tx, labels, cfg.rules)
@@ -120,10 +128,27 @@ class CustomerModel:
         t.rule_seconds, t.baskets, t.catalogue = seconds, baskets.n_baskets, len(baskets.items)
         t.dropped_items = baskets.dropped_items
         rec = self.config.recommend
-        if isinstance(rec, Recommend):
-            with step("fit the recommenders"):
-                bought = histories(tx, item=rules.item)
-                self.recommenders_ = fit_recommenders(bought, baskets, self.rules_, labels, rec)
+        if not isinstance(rec, Recommend):
+            return
+        with step("fit the recommenders"):
+            bought = histories(tx, rules.item, rec.half_life_days)
+            self.recommenders_ = fit_recommenders(bought, baskets, self.rules_, labels, rec)
+        if rec.blend == "learned":
+            self.blend_ = learn_blend(tx, labels, self._window_fitter(engine, labels, rules, rec),
+                                      rec, rules.item, self.config.seed)  # fmt: skip
+
+    def _window_fitter(
+        self, engine: SegmentEngine, labels: pd.Series, rules: Rules, rec: Recommend
+    ) -> Callable[[pd.DataFrame], dict[str, Recommender]]:
+        """Fits the blend's sources on other lines the way `fit` does (rules mined again)."""
+
+        def fit_window(tx: pd.DataFrame) -> dict[str, Recommender]:
+            baskets = make_baskets(tx, rules.basket, rules.item, rules.min_item_count)
+            mined, _ = engine.mine(tx, baskets, labels, rules)
+            bought = histories(tx, rules.item, rec.half_life_days)
+            return fit_recommenders(bought, baskets, mined, labels, rec, only=rec.order)
+
+        return fit_window
 
     # -- applying -----------------------------------------------------------------------------
     def segment(
@@ -164,13 +189,16 @@ class CustomerModel:
     ) -> dict[str, pd.DataFrame]:  # fmt: skip
         """Several recommenders' lists for the same customers (the evaluation's table)."""
         tx = self.prepare(transactions)[0] if clean else transactions
-        return self._recommend(histories(tx, item=self._item), self.segment(tx, clean=False),
-                               names, k)  # fmt: skip
+        return self._recommend(self._history(tx), self.segment(tx, clean=False), names, k)
 
     @property
     def _item(self) -> str:
         rules = self.config.rules
         return rules.item if isinstance(rules, Rules) else "product_id"
+
+    def _history(self, tx: pd.DataFrame) -> History:
+        rec = self.config.recommend
+        return histories(tx, self._item, rec.half_life_days if isinstance(rec, Recommend) else None)
 
     def _recommend(
         self, history: History, segments: pd.Series, names: Iterable[str], k: int | None
@@ -181,7 +209,8 @@ class CustomerModel:
                 "this model has no recommenders (rules or recommend switched off, or no "
                 "product ids in the training data)"
             )
-        return recommend_all(self.recommenders_, rec, history, segments, names, k)
+        return recommend_all(self.recommenders_, rec, history, segments, names, k,
+                             self.blend_.weights)  # fmt: skip
 
     def personas_frame(self) -> pd.DataFrame:
         """Personas as a table, one row per segment (actions as lists)."""
@@ -189,37 +218,26 @@ class CustomerModel:
         return pd.DataFrame([asdict(p) for p in self.personas_], columns=columns)
 
     def score(self, data: pd.DataFrame) -> pd.DataFrame:
-        """One row per customer: segment, persona and the recommended items with their sources.
+        """One row per customer (segment, persona, cross-sell and buy-again lists), or, for
+        product lines without customers, one row per basket of "bought together" items
+        (`custseg.serving`)."""
+        return serving.score(self, data)
 
-        `data` is canonical transaction lines (cleaned here), or a features table (one row per
-        customer; then the recommendations rest on the segment alone: no purchase history).
-        """
-        if {"invoice_date", "quantity"} <= set(data.columns) or "product_id" in data.columns:
-            tx = self.prepare(data)[0]
-            segments = self.segment(tx, clean=False)
-            history = histories(tx, item=self._item)
-        else:
-            segments = self.segment(features=data)
-            history = History.from_mapping({c: () for c in segments.index})
-        personas = self.personas_frame().set_index("segment")
-        keys = segments.astype("str")
-        out = pd.DataFrame({
-            "customer_id": segments.index.to_numpy(dtype=object),
-            "segment": segments.to_numpy(),
-            "persona": keys.map(personas["name"]).fillna("").to_numpy(dtype=object),
-            "persona_key": keys.map(personas["key"]).fillna("").to_numpy(dtype=object),
-        })  # fmt: skip
-        items: dict[str, list[str]] = {}
-        sources: dict[str, list[str]] = {}
-        if self.recommenders_:
-            recs = self._recommend(history, segments, [BLEND], None)[BLEND]
-            recs = recs.sort_values(["customer_id", "rank"])
-            grouped = recs.groupby("customer_id", sort=False, observed=True)
-            items = grouped["item"].agg(list).to_dict()
-            sources = grouped["source"].agg(list).to_dict()
-        out["recommendations"] = [[str(i) for i in items.get(c, [])] for c in out["customer_id"]]
-        out["sources"] = [[str(s) for s in sources.get(c, [])] for c in out["customer_id"]]
-        return out[list(OUTPUT)]
+    def together(self, lines: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
+        """Items frequently bought with each basket's items (`invoice_id` groups the lines; one
+        basket when absent): the shop-page answer, with no customer history. The recs frame
+        with the basket in `customer_id`."""
+        item = self._item
+        if item not in lines.columns:
+            raise ValueError(f"'bought together' needs a {item} column (the items of a basket)")
+        if "similarity" not in self.recommenders_:
+            raise ValueError("this model has no basket similarity (rules or recommend off)")
+        basket = lines["invoice_id"] if "invoice_id" in lines.columns else "basket"
+        frame = pd.DataFrame({"customer_id": basket, item: lines[item]}).dropna()
+        history = History.from_transactions(frame, item)
+        rec = self.config.recommend
+        n = k if k is not None else rec.k if isinstance(rec, Recommend) else 10
+        return self.recommenders_["similarity"].recommend(history, pd.Series(dtype="int64"), n)
 
     # -- persistence --------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:

@@ -83,10 +83,13 @@ def test_metrics_at_k_by_hand():
     u2 = (1 / math.log2(3)) / 1.0  # hit at 2; ideal 1 hit
     assert m["ndcg"] == pytest.approx((u1 + u2 + 0) / 3)
     assert m["coverage"] == pytest.approx(6 / 12)  # A X B Y C Q
+    # MAP: precision at each hit, over min(true items, k): u1 (1 + 2/3) / 2, u2 (1/2) / 1
+    assert m["map"] == pytest.approx(((1 + 2 / 3) / 2 + 1 / 2 + 0) / 3)
     m1 = metrics_at_k(RECS, TEST_ITEMS, k=1, catalogue_size=12)
     assert m1 == pytest.approx(
-        {"hit_rate": 1 / 3, "precision": 1 / 3, "recall": 1 / 6, "ndcg": 1 / 3, "coverage": 2 / 12}
-    )
+        {"hit_rate": 1 / 3, "precision": 1 / 3, "recall": 1 / 6, "ndcg": 1 / 3, "map": 1 / 3,
+         "coverage": 2 / 12}
+    )  # fmt: skip
 
 
 def test_rank_column_wins_over_score_and_table_has_a_row_per_recommender():
@@ -96,8 +99,8 @@ def test_rank_column_wins_over_score_and_table_has_a_row_per_recommender():
     )
     table = evaluation_table({"plain": RECS, "ranked": ranked}, TEST_ITEMS, catalogue_size=12)
     assert list(table.index) == ["plain", "ranked"]
-    assert table.columns[:5].tolist() == [
-        "hit_rate@5", "precision@5", "recall@5", "ndcg@5", "coverage@5"
+    assert table.columns[:6].tolist() == [
+        "hit_rate@5", "precision@5", "recall@5", "ndcg@5", "map@5", "coverage@5"
     ]  # fmt: skip
     assert table.loc["plain", "precision@10"] == pytest.approx((2 / 10 + 1 / 10) / 3)
     assert table.loc["plain", "recall@5"] == pytest.approx(2 / 3)

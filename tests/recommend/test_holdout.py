@@ -42,7 +42,8 @@ def test_blend_beats_popularity_on_planted_segments(job):
     tx, cfg, _, ev = job
     table, info = ev.table, ev.split
     assert list(table.index) == [BLEND, *BASELINES] == [
-        "custseg", "popular", "favourite", "overall_rules", "crosssell", "similarity",
+        "custseg", "ease", "sar", "similarity", "crosssell", "overall_rules", "favourite",
+        "popular", "buy_again",
     ]  # fmt: skip
     assert info["train_customers"] > info["test_customers"] > 100
     assert info["train_rows"] + info["test_rows"] == len(tx)
@@ -88,7 +89,11 @@ def test_a_product_seen_only_after_the_cutoff_changes_no_recommendation(job):
     hits = [c for c in table.columns if c.startswith(("hit_rate", "precision", "coverage"))]
     pd.testing.assert_frame_equal(table2[hits], table[hits])
     # ... while recall sees one more new item for each customer who bought it
-    assert (table2.filter(like="recall") < table.filter(like="recall")).all().all()
+    recall = [c for c in table.columns if c.startswith("recall")]  # new items (repeat.* kept)
+    cross = [n for n in table.index if n != "buy_again"]  # buy-again never offers a new item
+    assert (table2.loc[cross, recall] < table.loc[cross, recall]).all().all()
+    again = [c for c in table.columns if c.startswith("repeat.")]
+    pd.testing.assert_frame_equal(table2[again], table[again])
 
 
 def test_lines_after_the_cutoff_never_reach_the_past_model(job):
@@ -123,13 +128,15 @@ def test_recommend_all_gives_the_named_lists_and_never_what_was_bought(job):
     for sources in set(every[BLEND]["source"].astype(str)):
         parts = sources.split("+")
         assert parts == [s for s in cfg.recommend.order if s in parts], sources
-    # nobody is offered what they already bought, by any recommender; k items at most
+    # nobody is offered what they already bought by a cross-sell recommender, and buy-again
+    # offers nothing else; k items at most
     hist = histories(tx, item=cfg.rules.item)
     bought = {(c, i) for c, items in hist.items() for i in items}
     for name, recs in every.items():
         assert not recs.empty, name
-        offered = zip(recs["customer_id"].astype(str), recs["item"].astype(str), strict=True)
-        assert not bought & set(offered), name
+        offered = set(zip(recs["customer_id"].astype(str), recs["item"].astype(str),
+                          strict=True))  # fmt: skip
+        assert offered <= bought if name == "buy_again" else not bought & offered, name
         assert recs.groupby("customer_id", observed=True).size().max() <= cfg.recommend.k
     three = model.recommend(tx, clean=False, k=3)
     assert three.groupby("customer_id", observed=True).size().max() == 3

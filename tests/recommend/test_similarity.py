@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from custseg.data.schema import validate
-from custseg.recommend import similarity
+from custseg.recommend import itemitem
 from custseg.recommend.similarity import ItemSimilarity, basket_matrix
 
 # 4 baskets over A B C D: {A,B} {A,B,C} {A,C} {B,D}
@@ -96,8 +96,8 @@ def test_basket_matrix_from_transactions():
 
 
 def test_unknown_measure():
-    with pytest.raises(ValueError, match="unknown 'cosine'"):
-        ItemSimilarity().fit(X, ITEMS, "cosine")
+    with pytest.raises(ValueError, match="unknown 'tanimoto'"):
+        ItemSimilarity().fit(X, ITEMS, "tanimoto")
 
 
 def test_every_internal_path_gives_the_same_recommendations():
@@ -111,7 +111,7 @@ def test_every_internal_path_gives_the_same_recommendations():
     want = ItemSimilarity().fit(x, items, "lift", top_n=6).recommend(history, k=4)
     assert len(want) > 100 and want["reason"].str.startswith("similar to I").all()
     settings = {"DENSE_LOOKUP": 0, "DENSE_PRODUCT": 0, "BLOCK_BYTES": 8 * 40 * 7}
-    with patch.multiple(similarity, **settings):
+    with patch.multiple(itemitem, **settings):
         got = ItemSimilarity(block_size=5).fit(x, items, "lift", top_n=6).recommend(history, 4)
     pd.testing.assert_frame_equal(got, want)
     shuffled = np.random.default_rng(0).permutation(40)  # item labels need not come sorted

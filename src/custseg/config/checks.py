@@ -67,7 +67,7 @@ def _recommend(c: Config) -> None:
     repeated = sorted({s for s in rec.order if rec.order.count(s) > 1})
     if repeated:
         raise ConfigError(f"recommend.order names {repeated} twice", "recommend.order")
-    if rec.blend == "weights":
+    if rec.blend in ("weights", "learned"):  # learned falls back to them without validation
         missing = [s for s in rec.order if s not in rec.weights]
         if missing:
             raise ConfigError(

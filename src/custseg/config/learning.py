@@ -195,6 +195,25 @@ class Profiling(Section):
     actions: dict[PersonaKey, list[str]]
 
 
+class Significance(Section):
+    """A test per rule within its scope (as R arules `is.significant`); `none` keeps every rule."""
+
+    test: Literal["none", "fisher"]
+    alpha: Fraction  # keep rules whose adjusted p-value is at most this
+    correction: Literal["holm", "bh", "none"]
+
+
+ItemIds = list[Annotated[str, Field(min_length=1)]]  # item ids as the rules spell them
+
+
+class Constraints(Section):
+    """Items allowed on each side of a rule; an empty `consequent_include` allows any item."""
+
+    antecedent_exclude: ItemIds
+    consequent_exclude: ItemIds
+    consequent_include: ItemIds
+
+
 class Rules(Section):
     enabled: Literal[True]
     engine: Literal["eclat", "fim", "fpgrowth", "apriori"]
@@ -208,31 +227,58 @@ class Rules(Section):
     prune_redundant: bool
     max_itemsets: Count
     min_baskets: Count
+    significance: Significance
+    constraints: Constraints
 
 
 RulesGroup = Annotated[
     Annotated[Rules, Tag("on")] | Annotated[Off, Tag("off")], Discriminator(switch)
 ]
 
-Source = Literal["crosssell", "similarity", "favourite", "popular", "overall_rules"]
+# cross-sell sources (new items only); buy_again is a list of its own, never blended
+Source = Literal["ease", "sar", "similarity", "crosssell", "overall_rules", "favourite", "popular"]
 
 
 class Evaluate(Section):
     enabled: bool
+    split: Literal["global", "per_customer"]
     cutoff: DateText | None
     test_fraction: Fraction
     ks: Annotated[list[Count], Field(min_length=1)]
+    max_customers: Count
+
+
+class Sar(Section):
+    similarity: Literal["cooccurrence", "jaccard", "lift", "cosine", "mutual_information"]
+    threshold: Count
+    top_n: Count | None
+
+
+class Ease(Section):
+    l2: Annotated[Float, Field(gt=0.0)]
+    max_items: Count
+
+
+class Validation(Section):
+    days: Count
+    max_customers: Count
+    max_train_customers: Count
+    metric: Literal["ndcg", "hit_rate", "precision", "recall", "map"]
 
 
 class Recommend(Section):
     enabled: Literal[True]
     k: Count
     score: Literal["confidence", "lift", "confidence_x_lift"]
-    blend: Literal["weights", "order"]
+    blend: Literal["learned", "weights", "order"]
     order: Annotated[list[Source], Field(min_length=1)]
     weights: dict[Source, Annotated[Float, Field(ge=0.0)]]
-    similarity: Literal["jaccard", "lift"]
+    half_life_days: Annotated[Float, Field(gt=0.0)]
+    similarity: Literal["cooccurrence", "jaccard", "lift", "cosine", "mutual_information"]
     similarity_top_n: Count
+    sar: Sar
+    ease: Ease
+    validation: Validation
     evaluate: Evaluate
 
 

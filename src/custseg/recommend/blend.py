@@ -233,3 +233,37 @@ def blend(
     if out.empty:
         return empty_recs().assign(rank=pd.Series(dtype="int64"))
     return out
+
+
+def top_up(main: pd.DataFrame, fills: list[pd.DataFrame], k: int) -> pd.DataFrame:
+    """Complete lists shorter than k from the `fills` (each a recs frame, in priority order):
+    their items the list lacks follow its own, with score 0, so a customer with no history for
+    the item-item sources still gets its segment's favourites. Lists already k long and the
+    order of every blended item are untouched."""
+    extra = [f for f in fills if not f.empty]
+    if not extra:
+        return main
+    have = main[["customer_id", "item"]].astype("str")
+    count = have.groupby("customer_id").size()
+    cand = pd.concat(
+        [f[["customer_id", "item", "source", "reason"]].astype("str").assign(_p=p)
+         for p, f in enumerate(extra)], ignore_index=True,
+    )  # fmt: skip
+    cand = cand[cand["customer_id"].map(count).fillna(0).to_numpy() < k]
+    if cand.empty:
+        return main
+    known = pd.MultiIndex.from_frame(have)
+    cand = cand[~pd.MultiIndex.from_frame(cand[["customer_id", "item"]]).isin(known)]
+    cand = cand.drop_duplicates(["customer_id", "item"])  # stable: the first fill wins
+    cand = cand.sort_values(["customer_id", "_p"], kind="stable")
+    rank = cand["customer_id"].map(count).fillna(0).astype("int64").to_numpy()
+    cand = cand.assign(rank=rank + cand.groupby("customer_id").cumcount().to_numpy() + 1)
+    cand = cand[cand["rank"] <= k].drop(columns="_p").assign(score=0.0)
+    both = pd.concat(
+        [main.astype({c: "str" for c in ("customer_id", "item", "source", "reason")}), cand],
+        ignore_index=True,
+    )
+    both = both.sort_values(["customer_id", "rank"], kind="stable").reset_index(drop=True)
+    for c in ("customer_id", "item", "source", "reason"):
+        both[c] = pd.Categorical(both[c])
+    return both[list(main.columns)]

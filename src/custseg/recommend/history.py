@@ -63,6 +63,9 @@ class History(Mapping[str, frozenset[str]]):
         self.matrix = matrix
         self.customers = customers
         self.item_labels = item_labels
+        # how much and how recently each purchase was made (see `dated`): None when undated
+        self.affinity: sp.csr_matrix | None = None  # sum of 2^(-age / half-life) per purchase day
+        self.days: sp.csr_matrix | None = None  # distinct days each item was bought
         self._item_objects: np.ndarray | None = None
         self._table: np.ndarray | None = None  # for contains(): a bitmap or sorted keys
 
@@ -207,18 +210,27 @@ class History(Mapping[str, frozenset[str]]):
             wanted = pd.Index([str(c) for c in customers], dtype=STR)
         rows = sorted_unique(self.customers.get_indexer(wanted))
         rows = rows[rows >= 0]
-        return History(self.matrix[rows], self.customers[rows], self.item_labels)
+        out = History(self.matrix[rows], self.customers[rows], self.item_labels)
+        if self.affinity is not None and self.days is not None:
+            out.affinity, out.days = self.affinity[rows], self.days[rows]
+        return out
 
-    def columns_in(self, items: pd.Index, dtype: type = np.float64) -> sp.csr_matrix:
-        """The purchases as a customers x `items` matrix (ones, sorted indices); items outside
-        `items` are dropped. Lets a model with its own item list read the history."""
+    def columns_in(
+        self, items: pd.Index, dtype: type = np.float64, decayed: bool = False
+    ) -> sp.csr_matrix:
+        """The purchases as a customers x `items` matrix (ones, or the time-decayed affinity
+        when `decayed` and the history is dated; sorted indices); items outside `items` are
+        dropped. Lets a model with its own item list read the history."""
         col = pd.Index(items).get_indexer(self.item_labels)
         m = self.matrix
         new = col[m.indices] if len(col) else m.indices
         keep = new >= 0
         rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+        values = np.ones(int(keep.sum()), dtype=dtype)
+        if decayed and self.affinity is not None:
+            values = self.affinity.data[keep].astype(dtype)
         out = sp.csr_matrix(
-            (np.ones(int(keep.sum()), dtype=dtype), (rows, new[keep])),
+            (values, (rows, new[keep])),
             shape=(m.shape[0], len(items)),
         )
         out.sort_indices()
@@ -237,9 +249,46 @@ def as_history(history: Mapping[str, Iterable[str]]) -> History:
     return history if isinstance(history, History) else History.from_mapping(history)
 
 
-def histories(tx: pd.DataFrame, item: str = "product_id") -> History:
-    """Items each customer bought: recommenders must never offer these again."""
-    return History.from_transactions(tx, item)
+def histories(
+    tx: pd.DataFrame, item: str = "product_id", half_life_days: float | None = None
+) -> History:
+    """Items each customer bought: recommenders must never offer these again. With a half-life
+    (and invoice dates), also how strongly: `dated`."""
+    if half_life_days is None or "invoice_date" not in tx.columns:
+        return History.from_transactions(tx, item)
+    return dated(tx, item, half_life_days)
+
+
+def dated(tx: pd.DataFrame, item: str, half_life_days: float) -> History:
+    """The history with each purchase's affinity, as SAR defines it: every distinct day the
+    customer bought the item adds 2^(-age / half-life), age in days before the latest date
+    of `tx`, so frequent and recent purchases weigh most (one basket with ten lines of the
+    same item is one purchase). A common "now" only scales each customer's row by one factor,
+    so rankings within a customer do not depend on it.
+    """
+    if half_life_days <= 0:
+        raise ValueError(f"recommend.half_life_days must be positive, got {half_life_days}")
+    rows, customers = labels_of(tx["customer_id"])
+    cols, items = labels_of(tx[item])
+    day = tx["invoice_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    ok = (rows >= 0) & (cols >= 0)
+    rows, customers = compact(rows[ok], customers)
+    cols, items = compact(cols[ok], items)
+    day = day[ok]
+    hist = History.from_codes(rows, cols, customers, items)
+    n_items, span = max(len(items), 1), int(day.max(initial=0) - day.min(initial=0)) + 1
+    pair = rows * n_items + cols
+    event = sorted_unique(pair * span + (day - day.min(initial=0)))  # one per pair and day
+    pair_of, age = event // span, (span - 1) - event % span
+    # events are sorted by pair, as the matrix's entries are: one run per stored entry
+    starts = group_starts(pair_of)
+    weight = np.exp2(-age / float(half_life_days))
+    m = hist.matrix
+    hist.affinity = sp.csr_matrix((np.add.reduceat(weight, starts), m.indices, m.indptr),
+                                  shape=m.shape)  # fmt: skip
+    counts = np.diff(np.r_[starts, len(event)]).astype(np.float64)
+    hist.days = sp.csr_matrix((counts, m.indices, m.indptr), shape=m.shape)
+    return hist
 
 
 def history_pairs(history: Mapping[str, Iterable[str]]) -> pd.DataFrame:

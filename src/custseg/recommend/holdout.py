@@ -9,22 +9,26 @@ asked for recommendations), so the "custseg" row measures exactly the recommende
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from custseg.config.schema import Config, Off, Recommend, Rules
 from custseg.model import CustomerModel
 from custseg.progress import step
-from custseg.recommend.evaluate import evaluation_table, time_split
+from custseg.recommend.evaluate import evaluation_detail, evaluation_table
+from custseg.recommend.history import histories
 from custseg.recommend.recommenders import BASELINES, BLEND
+from custseg.recommend.split import Truth, split
 
 
 @dataclass
 class Evaluation:
     table: pd.DataFrame  # one row per recommender (custseg first), metric@k columns
     split: dict[str, Any]  # cut-off, rows and customers on each side, exclusions
+    detail: pd.DataFrame = field(default_factory=pd.DataFrame)  # by items, segment, k, metric
 
 
 def past_config(config: Config, model: CustomerModel) -> Config:
@@ -35,17 +39,45 @@ def past_config(config: Config, model: CustomerModel) -> Config:
                                      "stability": stability})  # fmt: skip
 
 
+def _sample(truth: Truth, limit: int, seed: int) -> tuple[Truth, int]:
+    """At most `limit` test customers (a seeded sample), and how many there were."""
+    customers = truth.customers
+    if len(customers) <= limit:
+        return truth, len(customers)
+    pick = np.sort(np.random.default_rng(seed).choice(len(customers), limit, replace=False))
+    kept = customers[pick]
+    return Truth(truth.new.subset(kept), truth.repeat.subset(kept)), len(customers)
+
+
 def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluation:
-    """Fit on the lines before the cut-off, recommend for the customers who buy something new
-    after it, and score every recommender at each k of `recommend.evaluate.ks`."""
+    """Fit on the training side of the split, ask it for the test customers' lists and score
+    every recommender at each k of `recommend.evaluate.ks`, on new and on repeat items.
+
+    Lists are as long as the served ones (`recommend.k`) for every k up to it, so those
+    figures are the served lists' own; a larger k is scored on lists of that length.
+    """
     rec, rules = config.recommend, config.rules
     if not isinstance(rec, Recommend) or not isinstance(rules, Rules):
         raise ValueError("the evaluation needs rules and recommendations switched on")
     ev = rec.evaluate
-    train, test_items, info = time_split(tx, ev.cutoff, ev.test_fraction, item=rules.item)
+    train, truth, info = split(tx, ev.cutoff, ev.test_fraction, rules.item, ev.split)
+    truth, n_test = _sample(truth, ev.max_customers, config.seed)
+    info["scored_customers"] = f"{len(truth.customers):,} of {n_test:,}"
     with step(f"fit the same model on the {len(train):,} lines before {info['cutoff']}"):
         past = CustomerModel(past_config(config, model), describe=False).fit(train)
-    lines = train[train["customer_id"].astype("str").isin(test_items.customers)]
-    lists = past.recommend_all(lines, [BLEND, *BASELINES], clean=False)
-    table = evaluation_table(lists, test_items, tuple(ev.ks), past.training_.catalogue)
-    return Evaluation(table, info)
+    info["blend_weights"] = past.blend_.weights
+    info["blend_window"] = past.blend_.window
+    lines = train[train["customer_id"].astype("str").isin(truth.customers)]
+    segments = past.segment(lines, clean=False)
+    bought = histories(train, rules.item)
+    names = [BLEND, *BASELINES]
+    tables, details = [], []
+    for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),
+                       ([k for k in ev.ks if k > rec.k], max(ev.ks))):  # fmt: skip
+        if not ks:
+            continue
+        lists = past.recommend_all(lines, names, clean=False, k=length)
+        tables.append(evaluation_table(lists, truth.new, ks, past.training_.catalogue,
+                                       truth.repeat, bought))  # fmt: skip
+        details.append(evaluation_detail(lists, truth, ks, segments))
+    return Evaluation(pd.concat(tables, axis=1), info, pd.concat(details, ignore_index=True))

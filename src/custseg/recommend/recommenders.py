@@ -8,7 +8,8 @@ recommend through the same objects. The blend ("custseg") combines the configure
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,12 +17,21 @@ import pandas as pd
 
 from custseg.config.schema import Recommend
 from custseg.recommend import blend, crosssell, favourites
+from custseg.recommend.buyagain import BuyAgain
+from custseg.recommend.ease import EASE
 from custseg.recommend.history import History
+from custseg.recommend.itemitem import ItemItem
+from custseg.recommend.sar import SAR
 from custseg.recommend.similarity import ItemSimilarity
 from custseg.rules.baskets import Baskets
 
+log = logging.getLogger(__name__)
+
 BLEND = "custseg"  # the blended list: what a run logs, serves and evaluates
-BASELINES = ("popular", "favourite", "overall_rules", "crosssell", "similarity")
+BUY_AGAIN = "buy_again"  # the repeat-purchase list, served and evaluated beside the blend
+CROSS_SELL = ("ease", "sar", "similarity", "crosssell", "overall_rules", "favourite", "popular")
+BASELINES = (*CROSS_SELL, BUY_AGAIN)  # every source, each also evaluated alone
+FILL = ("favourite", "popular")  # complete short blended lists (no history: no item-item)
 
 
 class Recommender(Protocol):
@@ -78,30 +88,100 @@ class RuleCrossSell:
 
 
 @dataclass
-class Similarity:
-    """Items that share baskets with what the customer bought (item-item, SAR-like)."""
+class ItemBased:
+    """An item-item model (basket similarity, SAR, EASE) scoring from the customer's items."""
 
-    similarity: ItemSimilarity
-
-    @classmethod
-    def fit(cls, baskets: Baskets, measure: str, top_n: int) -> Similarity:
-        return cls(ItemSimilarity().fit(baskets.matrix, baskets.items, measure, top_n))
+    model: ItemItem
 
     def recommend(self, history: History, segments: pd.Series, k: int) -> pd.DataFrame:
-        return self.similarity.recommend(history, k)
+        return self.model.recommend(history, k)
+
+
+@dataclass
+class Window:
+    """What one training window offers the recommenders to learn from."""
+
+    bought: History  # dated customers x items purchases
+    baskets: Baskets
+    rules: pd.DataFrame
+    segments: pd.Series
+
+
+def _ease(w: Window, cfg: Recommend) -> Recommender:
+    n_items = len(w.bought.item_labels)
+    if n_items > cfg.ease.max_items:
+        log.info("EASE: %s items > recommend.ease.max_items=%s, using SAR", n_items,
+                 cfg.ease.max_items)  # fmt: skip
+        return _sar(w, cfg)
+    return ItemBased(EASE(cfg.ease.l2).fit_history(w.bought))
+
+
+def _sar(w: Window, cfg: Recommend) -> Recommender:
+    s = cfg.sar
+    return ItemBased(SAR().fit_history(w.bought, s.similarity, s.threshold, s.top_n))
+
+
+def _similarity(w: Window, cfg: Recommend) -> Recommender:
+    b = w.baskets
+    return ItemBased(ItemSimilarity().fit(b.matrix, b.items, cfg.similarity, cfg.similarity_top_n))
+
+
+FITTERS: dict[str, Callable[[Window, Recommend], Recommender]] = {
+    "ease": _ease,
+    "sar": _sar,
+    "similarity": _similarity,
+    "crosssell": lambda w, cfg: RuleCrossSell.fit(w.rules, cfg.score, overall=False),
+    "overall_rules": lambda w, cfg: RuleCrossSell.fit(w.rules, cfg.score, overall=True),
+    "favourite": lambda w, cfg: Favourites.fit(w.bought, w.segments),
+    "popular": lambda w, cfg: Popular.fit(w.bought),
+    BUY_AGAIN: lambda w, cfg: BuyAgain(),
+}
 
 
 def fit_recommenders(
-    bought: History, baskets: Baskets, rules: pd.DataFrame, segments: pd.Series, cfg: Recommend
+    bought: History,
+    baskets: Baskets,
+    rules: pd.DataFrame,
+    segments: pd.Series,
+    cfg: Recommend,
+    only: Iterable[str] | None = None,
 ) -> dict[str, Recommender]:
-    """Every source, fitted on one window: the blended ones and the baselines."""
-    return {
-        "popular": Popular.fit(bought),
-        "favourite": Favourites.fit(bought, segments),
-        "overall_rules": RuleCrossSell.fit(rules, cfg.score, overall=True),
-        "crosssell": RuleCrossSell.fit(rules, cfg.score, overall=False),
-        "similarity": Similarity.fit(baskets, cfg.similarity, cfg.similarity_top_n),
-    }
+    """Every source (or `only` these), fitted on one window: the blended ones and the
+    baselines."""
+    window = Window(bought, baskets, rules, segments)
+    names = FITTERS if only is None else list(only)
+    return {name: FITTERS[name](window, cfg) for name in names}
+
+
+def blend_plan(
+    cfg: Recommend, learned: Mapping[str, float] | None
+) -> tuple[list[str], dict[str, float], str]:
+    """The sources, weights and mode of the blend: the learned weights (sources with weight 0
+    left out) when there are some, else the configured ones."""
+    if cfg.blend == "learned" and learned:
+        used = [s for s in cfg.order if learned.get(s, 0.0) > 0]
+        return used, {s: learned[s] for s in used}, "weights"
+    mode = "weights" if cfg.blend == "learned" else cfg.blend
+    return list(cfg.order), dict(cfg.weights), mode
+
+
+def _topped_up(
+    main: pd.DataFrame,
+    sources: Mapping[str, Recommender],
+    history: History,
+    segments: pd.Series,
+    k: int,
+) -> pd.DataFrame:
+    """The blend, with lists shorter than k completed from the FILL sources (asked only for
+    the customers who need it)."""
+    listed = main.groupby("customer_id", observed=True).size() if len(main) else pd.Series()
+    full = listed[listed >= k].index.astype("str")
+    short = history.customers[~history.customers.isin(full)]
+    if len(short) == 0:
+        return main
+    some = history.subset(short)
+    fills = [sources[s].recommend(some, segments, k) for s in FILL if s in sources]
+    return blend.top_up(main, fills, k)
 
 
 def recommend_all(
@@ -111,19 +191,23 @@ def recommend_all(
     segments: pd.Series,
     names: Iterable[str] = (BLEND,),
     k: int | None = None,
+    learned: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The lists of the named recommenders (`custseg` is the configured blend), each source
-    computed once even when the blend and a baseline both need it."""
+    """The lists of the named recommenders (`custseg` is the blend: `learned` weights or the
+    configured ones), each source computed once even when the blend and a baseline both need
+    it."""
     k = cfg.k if k is None else k
     names = list(names)
     unknown = [n for n in names if n != BLEND and n not in sources]
     if unknown:
         raise ValueError(f"unknown recommender(s) {unknown}; known: {[BLEND, *sources]}")
+    order, weights, mode = blend_plan(cfg, learned)
     needed = [n for n in names if n != BLEND]
     if BLEND in names:
-        needed += [s for s in cfg.order if s not in needed]
+        needed += [s for s in order if s not in needed]
     out = {n: sources[n].recommend(history, segments, k) for n in needed}
     if BLEND in names:
-        parts = {s: out[s] for s in cfg.order}
-        out[BLEND] = blend.blend(parts, list(cfg.order), dict(cfg.weights), k, mode=cfg.blend)
+        parts = {s: out[s] for s in order}
+        out[BLEND] = _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources,
+                                history, segments, k)  # fmt: skip
     return {n: out[n] for n in names}

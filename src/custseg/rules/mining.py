@@ -17,6 +17,7 @@ import pandas as pd
 
 from custseg.config.schema import Rules
 from custseg.rules.baskets import Baskets
+from custseg.rules.constraints import report_unknown
 from custseg.rules.engines import ENGINES, check_engine
 from custseg.rules.guard import check_support, guard, item_counts, min_count
 from custseg.rules.rules import scope_rules
@@ -100,6 +101,8 @@ def _scope_rules(b: Baskets, scope: str, cfg: Rules) -> pd.DataFrame:
         min_confidence=cfg.min_confidence,
         min_lift=cfg.min_lift,
         prune_redundant=cfg.prune_redundant,
+        constraints=cfg.constraints,
+        significance=cfg.significance,
     )  # fmt: skip
     sizes = sets["itemsets"].map(len).value_counts().sort_index().to_dict() if len(sets) else {}
     log.info(
@@ -137,10 +140,12 @@ def mine(
     `segments` maps customer_id -> segment label (int; -1, unassigned, is a scope of its own);
     customers it does not list count only in 'all'. Segments with fewer than
     `rules.min_baskets` baskets are skipped: their supports would rest on a handful of baskets.
-    Returns the rules with columns segment, the rule columns, n_baskets, and the mining seconds
-    per scope.
+    Returns the rules with columns segment, the rule columns (then p_value and p_adjusted when
+    `rules.significance.test` is on), n_baskets, and the mining seconds per scope. The item
+    constraints and the significance test apply per scope (`custseg.rules.rules.scope_rules`).
     """
     parts, seconds = [], {}
+    report_unknown(cfg.constraints, b.items, cfg.min_item_count)
     scopes = _scopes(b, segments, cfg.min_baskets)
     # the rare items went before the scopes existed: where an itemset needs fewer baskets than
     # rules.min_item_count, a dropped item could have been frequent (supports stay exact)

@@ -2,18 +2,28 @@
 
 Rules are derived here rather than by an engine's library so that every engine (local or Spark)
 yields the same rules with the same numbers: all measures come from the itemset counts alone
-(every subset of a frequent itemset is frequent, so nothing is recounted).
+(every subset of a frequent itemset is frequent, so nothing is recounted). `scope_rules` then
+applies the item constraints (`constraints`) and the significance test (`significance`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from custseg.rules.constraints import constrain
 from custseg.rules.guard import MiningTooLarge
+from custseg.rules.significance import significant
+
+if TYPE_CHECKING:
+    from custseg.config.learning import Constraints, Significance
+
+log = logging.getLogger(__name__)
 
 RULE_COLUMNS = (
     "antecedent",
@@ -151,9 +161,14 @@ def scope_rules(
     min_confidence: float,
     min_lift: float,
     prune_redundant: bool,
+    constraints: Constraints | None = None,
+    significance: Significance | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One scope's rules (and its itemsets) from the itemsets `itemsets()` finds, with any
-    engine, local or Spark: an explosion names its scope, and rules carry it (`segment`)."""
+    engine, local or Spark: an explosion names its scope, and rules carry it (`segment`).
+
+    The item constraints drop rules first, then the significance test runs on the rules left
+    (the scope's family of tests, counted on its `n_baskets`); None skips either step."""
     try:
         sets = itemsets()
     except MiningTooLarge as exc:
@@ -167,6 +182,20 @@ def scope_rules(
         min_lift=float(min_lift),
         prune_redundant=bool(prune_redundant),
     )
+    if constraints is not None:
+        before = len(rules)
+        rules = constrain(rules, constraints)
+        if len(rules) < before:
+            log.info("rules[%s]: rules.constraints dropped %s of %s rules", scope,
+                     f"{before - len(rules):,}", f"{before:,}")  # fmt: skip
+    if significance is not None and significance.test != "none":
+        before = len(rules)
+        rules = significant(rules, n_baskets, significance)
+        log.info(
+            "rules[%s]: %s of %s rules significant (%s test, %s correction, alpha %s)",
+            scope, f"{len(rules):,}", f"{before:,}", significance.test, significance.correction,
+            significance.alpha,
+        )  # fmt: skip
     rules.insert(0, "segment", scope)
     rules["n_baskets"] = n_baskets
     return rules, sets

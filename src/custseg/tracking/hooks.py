@@ -19,6 +19,8 @@ from custseg.tracking.run import Tracker, tracked_run
 from custseg.tuning.selection import Trial
 
 log = logging.getLogger(__name__)
+SHOWN = ("hit_rate", "precision", "recall", "ndcg", "map", "coverage", "novelty", "diversity",
+         "repeat.hit_rate", "repeat.ndcg")  # evaluation columns printed in the log  # fmt: skip
 
 
 def _clean(t: Tracker, r: RunResult) -> None:
@@ -78,6 +80,26 @@ def _fit(t: Tracker, r: RunResult) -> None:
         t.tags({f"skipped.{k}": v for k, v in model.skipped_.items()})
     if model.rules_ is not None:
         _rules(t, r)
+    _blend(t, r)
+
+
+def _blend(t: Tracker, r: RunResult) -> None:
+    """The learned blend's weights, each source's validation score and every weighting tried."""
+    choice = getattr(r.model, "blend_", None)
+    if choice is None or not (choice.weights or choice.window):
+        return
+    t.json({"weights": choice.weights, "validation": choice.window, "score": choice.score,
+            "singles": choice.singles, "trials": choice.trials}, "blend.json")  # fmt: skip
+    if choice.weights:
+        t.metrics({**{f"blend.weight.{s}": w for s, w in choice.weights.items()},
+                   **{f"blend.validation.{s}": v for s, v in choice.singles.items()},
+                   "blend.validation.chosen": choice.score})  # fmt: skip
+        log.info("Blend weights learned on %s: %s (validation %s %.4f; best single %.4f)",
+                 choice.window.get("cutoff"), {s: w for s, w in choice.weights.items() if w},
+                 choice.window.get("metric"), choice.score,
+                 max(choice.singles.values()))  # fmt: skip
+    else:
+        log.warning("Blend: configured weights used: %s", choice.window.get("skipped"))
 
 
 def _rules(t: Tracker, r: RunResult) -> None:
@@ -104,12 +126,18 @@ def _evaluate(t: Tracker, r: RunResult) -> None:
     assert r.evaluation is not None
     table, split = r.evaluation.table, r.evaluation.split
     t.table(table, "recommendation_evaluation")
+    if len(r.evaluation.detail):
+        t.table(r.evaluation.detail, "recommendation_evaluation_detail")
     t.json(split, "evaluation_split.json")
     t.metrics({f"eval.{name}.{col.replace('@', '_at_')}": float(v)
                for name, row in table.iterrows() for col, v in row.items()})  # fmt: skip
     t.metrics({"eval.test_customers": split["test_customers"],
                "eval.excluded_customers": split["excluded_customers"]})  # fmt: skip
-    log.info("Recommendation evaluation:\n%s", table.round(4).to_string())
+    k = r.config.recommend.k  # type: ignore[union-attr]
+    shown = [c for c in table.columns if c.endswith(f"@{k}") and c.split("@")[0] in SHOWN]
+    log.info("Recommendation evaluation at k=%d (new items; repeat.* = bought before; all k "
+             "in recommendation_evaluation.csv, by segment in its _detail):\n%s", k,
+             table[shown].round(4).to_string())  # fmt: skip
 
 
 def _report(t: Tracker, r: RunResult) -> None:

@@ -3,7 +3,8 @@ and `custseg drift` load the very object the run fitted and evaluated, and call 
 
 The wrapper only unpickles the model and forwards `predict`; there is no second implementation
 of scoring here. Input: canonical transaction lines (or a features table); output: one row per
-customer with segment, persona and the recommended items with their sources (as lists).
+customer with segment, persona, the cross-sell items with their sources and the buy-again items
+(as lists); product lines without customers get "bought together" items per basket instead.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def signature(model: CustomerModel, example: pd.DataFrame) -> ModelSignature:
         ColSpec("string", "customer_id"), ColSpec("long", "segment"),
         ColSpec("string", "persona"), ColSpec("string", "persona_key"),
         ColSpec(Array("string"), "recommendations"), ColSpec(Array("string"), "sources"),
+        ColSpec(Array("string"), "buy_again"),
     ]  # fmt: skip
     return ModelSignature(inputs=Schema(cols), outputs=Schema(outputs))
 

@@ -191,7 +191,8 @@ def mine(
             rules, sets = scope_rules(
                 name, b.n_baskets, lambda: _itemsets(part, b, cfg),
                 min_confidence=cfg.min_confidence, min_lift=cfg.min_lift,
-                prune_redundant=cfg.prune_redundant,
+                prune_redundant=cfg.prune_redundant, constraints=cfg.constraints,
+                significance=cfg.significance,
             )  # fmt: skip
             log.info("rules[%s]: %s baskets, %s itemsets, %s rules (Spark FP-growth)", name,
                      f"{b.n_baskets:,}", f"{len(sets):,}", f"{len(rules):,}")  # fmt: skip
