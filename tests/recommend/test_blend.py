@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from custseg.recommend.blend import MODES, blend
+from custseg.recommend.blend import MODES, blend, top_up
 from custseg.recommend.frame import empty_recs
 
 
@@ -110,3 +110,24 @@ def test_text_columns_are_categoricals_of_the_same_values_whatever_the_input(mod
         cats = plain[col].cat.categories
         assert cats.is_monotonic_increasing and set(cats) == set(plain[col])
     assert plain["reason"].astype("str").str.contains(":").all()
+
+
+def test_top_up_completes_short_lists_after_their_own_items():
+    main = blend({"s": pd.DataFrame({"customer_id": ["a", "a", "c"], "item": ["X", "Y", "Z"],
+                                     "score": [2.0, 1.0, 1.0], "source": "s", "reason": "r"})},
+                 None, None, 2)  # fmt: skip
+    fill = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b"],
+                         "item": ["Y", "P", "Q", "P", "Q"], "score": [3.0, 2.0, 1.0, 2.0, 1.0],
+                         "source": "favourite", "reason": "f"})  # fmt: skip
+    short = fill[fill["customer_id"] != "a"]  # a's list is full at k = 2
+    out = top_up(main, [short], 2)
+    got = list(zip(out["customer_id"].astype(str), out["item"].astype(str), out["rank"],
+                   out["source"].astype(str), strict=True))  # fmt: skip
+    assert got == [("a", "X", 1, "s"), ("a", "Y", 2, "s"), ("b", "P", 1, "favourite"),
+                   ("b", "Q", 2, "favourite"), ("c", "Z", 1, "s")]  # fmt: skip
+    three = top_up(blend({"s": main.drop(columns="rank")}, None, None, 3), [fill], 3)
+    a = three[three["customer_id"] == "a"]
+    assert a["item"].astype(str).tolist() == ["X", "Y", "P"]  # Y not twice; P fills rank 3
+    assert a["score"].tolist()[-1] == 0.0
+    assert isinstance(three["item"].dtype, pd.CategoricalDtype)
+    assert three["item"].cat.categories.is_monotonic_increasing

@@ -235,35 +235,49 @@ def blend(
     return out
 
 
+TEXT = ("customer_id", "item", "source", "reason")
+
+
 def top_up(main: pd.DataFrame, fills: list[pd.DataFrame], k: int) -> pd.DataFrame:
-    """Complete lists shorter than k from the `fills` (each a recs frame, in priority order):
-    their items the list lacks follow its own, with score 0, so a customer with no history for
-    the item-item sources still gets its segment's favourites. Lists already k long and the
-    order of every blended item are untouched."""
+    """Complete lists shorter than k from the `fills` (recs frames of the short customers, in
+    priority order): their items the list lacks follow its own, with score 0, so a customer
+    with no history for the item-item sources still gets its segment's favourites. Lists
+    already k long and the order of every blended item are untouched; the string work is on
+    the short customers' rows only, the rest stays categorical codes."""
     extra = [f for f in fills if not f.empty]
     if not extra:
         return main
-    have = main[["customer_id", "item"]].astype("str")
+    short = pd.Index(pd.concat([f["customer_id"] for f in extra]).astype("str").unique())
+    mine = main[main["customer_id"].isin(short)]
+    have = mine[["customer_id", "item"]].astype("str")
     count = have.groupby("customer_id").size()
     cand = pd.concat(
-        [f[["customer_id", "item", "source", "reason"]].astype("str").assign(_p=p)
-         for p, f in enumerate(extra)], ignore_index=True,
-    )  # fmt: skip
+        [f[list(TEXT)].astype("str").assign(_p=p) for p, f in enumerate(extra)],
+        ignore_index=True,
+    )
     cand = cand[cand["customer_id"].map(count).fillna(0).to_numpy() < k]
-    if cand.empty:
-        return main
     known = pd.MultiIndex.from_frame(have)
     cand = cand[~pd.MultiIndex.from_frame(cand[["customer_id", "item"]]).isin(known)]
     cand = cand.drop_duplicates(["customer_id", "item"])  # stable: the first fill wins
     cand = cand.sort_values(["customer_id", "_p"], kind="stable")
     rank = cand["customer_id"].map(count).fillna(0).astype("int64").to_numpy()
     cand = cand.assign(rank=rank + cand.groupby("customer_id").cumcount().to_numpy() + 1)
-    cand = cand[cand["rank"] <= k].drop(columns="_p").assign(score=0.0)
-    both = pd.concat(
-        [main.astype({c: "str" for c in ("customer_id", "item", "source", "reason")}), cand],
-        ignore_index=True,
-    )
-    both = both.sort_values(["customer_id", "rank"], kind="stable").reset_index(drop=True)
-    for c in ("customer_id", "item", "source", "reason"):
-        both[c] = pd.Categorical(both[c])
-    return both[list(main.columns)]
+    cand = cand[cand["rank"] <= k]
+    if cand.empty:
+        return main
+    return _appended(main, cand.assign(score=0.0))
+
+
+def _appended(main: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """`main` and `more` in one recs frame by customer then rank, text columns joined as
+    categoricals with sorted categories (codes, not millions of strings)."""
+    out = {}
+    for c in main.columns:
+        if c in TEXT:
+            parts = [_categorical(main[c]), pd.Categorical(more[c].astype("str"))]
+            out[c] = union_categoricals(parts, sort_categories=True, ignore_order=True)
+        else:
+            out[c] = np.concatenate([main[c].to_numpy(), more[c].to_numpy(dtype=main[c].dtype)])
+    both = pd.DataFrame(out, columns=main.columns)
+    order = np.lexsort((both["rank"].to_numpy(), both["customer_id"].cat.codes.to_numpy()))
+    return both.iloc[order].reset_index(drop=True)

@@ -31,6 +31,14 @@ from custseg.recommend.split import Truth, split
 METRICS: tuple[str, ...] = (*ACCURACY, *BEYOND)
 REPEAT = "repeat."  # column prefix of the metrics on repeat items
 ALL = "all"  # the segment label of the whole test population in the detail table
+HEADLINE = ("hit_rate", "precision", "recall", "ndcg", "map", "coverage", "novelty", "diversity",
+            "repeat.hit_rate", "repeat.ndcg")  # what a reader compares first  # fmt: skip
+
+
+def headline(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The HEADLINE columns at one k (all of them when none is there)."""
+    shown = [f"{m}@{k}" for m in HEADLINE if f"{m}@{k}" in table.columns]
+    return table[shown] if shown else table
 
 
 def time_split(

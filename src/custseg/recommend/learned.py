@@ -27,8 +27,8 @@ from custseg.recommend.history import History, histories
 from custseg.recommend.metrics import accuracy, ranked
 from custseg.recommend.split import split
 
-STEPS = (0.25, 0.5, 1.0)  # weights tried for a source joining the blend (the best counts 1)
-MAX_ADDED = 3  # sources added to the best single one at most
+STEPS = (0.25, 1.0)  # weights tried for a source joining the blend (the best counts 1)
+MAX_ADDED = 2  # sources added to the best single one at most
 
 
 @dataclass

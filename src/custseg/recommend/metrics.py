@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from custseg.recommend.history import History, labels_of
 from custseg.recommend.kernels import first_in_runs, in_recs_order, rank_within
@@ -99,6 +100,20 @@ class Training:
 
     history: History  # customers x items bought in training
     catalogue_size: int  # items a recommender could pick
+    _co: tuple[np.ndarray, sp.csr_matrix] | None = None  # co-occurrence of the items seen so far
+
+    def cooccurrence(self, cols: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Co-occurrence counts among the training items (customers who bought both) and the
+        history columns they stand for. Computed once, for the items any list holds: every
+        recommender of one evaluation draws from the same catalogue."""
+        if self._co is None or not np.isin(cols, self._co[0]).all():
+            m = self.history.matrix
+            bought = np.flatnonzero(np.bincount(m.indices, minlength=m.shape[1]))
+            known = np.union1d(bought, cols)
+            x = m[:, known].astype(np.float64)
+            self._co = (known, (x.T @ x).tocsr())
+        known, co = self._co
+        return co, known
 
     def popularity(self, items: pd.Index) -> np.ndarray:
         """Share of training customers who bought each of `items` (0 if none did)."""
@@ -124,11 +139,11 @@ def beyond(r: Ranked, k: int, training: Training) -> dict[str, float]:
         "coverage": float(np.count_nonzero(counts) / size) if size > 0 else float("nan"),
         "distributional_coverage": float(-(share * np.log2(share)).sum()),
         "novelty": float(np.mean(info[np.isfinite(info)])) if np.isfinite(info).any() else 0.0,
-        "diversity": _diversity(r.cust[top], r.item[top], r.items, training.history),
+        "diversity": _diversity(r.cust[top], r.item[top], r.items, training),
     }
 
 
-def _diversity(cust: np.ndarray, item: np.ndarray, items: pd.Index, history: History) -> float:
+def _diversity(cust: np.ndarray, item: np.ndarray, items: pd.Index, training: Training) -> float:
     """1 - mean pairwise cosine similarity (co-occurrence over training customers) within each
     list, averaged over lists of two or more items; at most DIVERSITY_CUSTOMERS lists, taken
     evenly across the customers (deterministic). Rows come grouped by customer, in list order."""
@@ -138,11 +153,10 @@ def _diversity(cust: np.ndarray, item: np.ndarray, items: pd.Index, history: His
         picked[np.linspace(0, len(codes) - 1, DIVERSITY_CUSTOMERS).astype(int)] = True
         keep = picked[row]
         row, item = np.unique(row[keep], return_inverse=True)[1], item[keep]
-    col = history.item_labels.get_indexer(items)[item]
-    used, local = np.unique(np.maximum(col, 0), return_inverse=True)
-    x = history.matrix[:, used].astype(np.float64)
-    co = (x.T @ x).tocsr()
-    own = np.asarray(x.sum(axis=0)).ravel()
+    col = training.history.item_labels.get_indexer(items)[item]
+    co, known = training.cooccurrence(col[col >= 0])
+    local = np.searchsorted(known, np.maximum(col, 0))
+    own = co.diagonal()
     # lists as a customers x positions table of local item codes (-1: no item / unknown item)
     width = int(rank_within(row).max(initial=0)) + 1
     table = np.full((int(row.max(initial=-1)) + 1, width), -1, dtype=np.int64)

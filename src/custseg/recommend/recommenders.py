@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from custseg.config.schema import Recommend
@@ -174,9 +175,13 @@ def _topped_up(
 ) -> pd.DataFrame:
     """The blend, with lists shorter than k completed from the FILL sources (asked only for
     the customers who need it)."""
-    listed = main.groupby("customer_id", observed=True).size() if len(main) else pd.Series()
-    full = listed[listed >= k].index.astype("str")
-    short = history.customers[~history.customers.isin(full)]
+    listed = np.zeros(len(history.customers), dtype=np.int64)
+    if len(main):  # list lengths by category code, read back for the history's customers
+        ids = pd.Categorical(main["customer_id"])
+        size = np.bincount(ids.codes, minlength=len(ids.categories))
+        at = pd.Index(ids.categories).get_indexer(history.customers)
+        listed = np.where(at >= 0, size[np.maximum(at, 0)], 0)
+    short = history.customers[listed < k]
     if len(short) == 0:
         return main
     some = history.subset(short)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from custseg.config.schema import Report
+from custseg.config.schema import Recommend, Report
 from custseg.data.schema import has_column
+from custseg.recommend.evaluate import headline
 from custseg.report.figures import FigureInput, draw_figures
 from custseg.report.report import ReportInput, write_report
 from custseg.result import RunResult
@@ -53,7 +54,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         out,
     )
     params = {k: v for k, v in model.algorithm_.params().items()}
-    evaluation = r.evaluation.table if r.evaluation is not None else None
+    evaluation = _at_served_k(r)
     report = ReportInput(
         title=f"custseg: {r.run_name}",
         run={
@@ -79,3 +80,12 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
     )
     _, html = write_report(report, out / "report")
     return html, figures
+
+
+
+def _at_served_k(r: RunResult) -> pd.DataFrame | None:
+    """The evaluation at the served list length (every k and the segment breakdown are in the
+    run's recommendation_evaluation tables)."""
+    if r.evaluation is None or not isinstance(r.config.recommend, Recommend):
+        return None
+    return headline(r.evaluation.table, r.config.recommend.k)

@@ -63,16 +63,19 @@ def bh(p: np.ndarray) -> np.ndarray:
     return np.asarray(false_discovery_control(p, method="bh"), dtype="float64")
 
 
+def _none(p: np.ndarray) -> np.ndarray:
+    return np.asarray(p, dtype="float64").copy()
+
+
+ADJUST = {"holm": holm, "bh": bh, "none": _none}  # rules.significance.correction -> method
+
+
 def adjust(p: np.ndarray, correction: str) -> np.ndarray:
     """`p` corrected for being tested together: holm, bh, or none (the p-values themselves)."""
-    if correction == "holm":
-        return holm(p)
-    if correction == "bh":
-        return bh(p)
-    if correction == "none":
-        return np.asarray(p, dtype="float64").copy()
-    raise ValueError(f"rules.significance.correction: {correction!r} is not one of "
-                     f"{', '.join(CORRECTIONS)}")  # fmt: skip
+    if correction not in ADJUST:
+        raise ValueError(f"rules.significance.correction: {correction!r} is not one of "
+                         f"{', '.join(CORRECTIONS)}")  # fmt: skip
+    return ADJUST[correction](p)
 
 
 def rule_counts(rules: pd.DataFrame, n_baskets: int) -> tuple[np.ndarray, ...]:

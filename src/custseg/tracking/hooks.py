@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from custseg.profiling.personas import personas_table
+from custseg.recommend.evaluate import headline
 from custseg.report import browser
 from custseg.result import RunResult
 from custseg.tracking.pyfunc import input_example, log_model
@@ -19,8 +20,6 @@ from custseg.tracking.run import Tracker, tracked_run
 from custseg.tuning.selection import Trial
 
 log = logging.getLogger(__name__)
-SHOWN = ("hit_rate", "precision", "recall", "ndcg", "map", "coverage", "novelty", "diversity",
-         "repeat.hit_rate", "repeat.ndcg")  # evaluation columns printed in the log  # fmt: skip
 
 
 def _clean(t: Tracker, r: RunResult) -> None:
@@ -132,12 +131,13 @@ def _evaluate(t: Tracker, r: RunResult) -> None:
     t.metrics({f"eval.{name}.{col.replace('@', '_at_')}": float(v)
                for name, row in table.iterrows() for col, v in row.items()})  # fmt: skip
     t.metrics({"eval.test_customers": split["test_customers"],
-               "eval.excluded_customers": split["excluded_customers"]})  # fmt: skip
+               "eval.excluded_customers": split["excluded_customers"],
+               "eval.test_items_unseen_in_training":
+                   split["test_items_unseen_in_training"]})  # fmt: skip
     k = r.config.recommend.k  # type: ignore[union-attr]
-    shown = [c for c in table.columns if c.endswith(f"@{k}") and c.split("@")[0] in SHOWN]
     log.info("Recommendation evaluation at k=%d (new items; repeat.* = bought before; all k "
              "in recommendation_evaluation.csv, by segment in its _detail):\n%s", k,
-             table[shown].round(4).to_string())  # fmt: skip
+             headline(table, k).round(4).to_string())  # fmt: skip
 
 
 def _report(t: Tracker, r: RunResult) -> None:
