@@ -36,6 +36,7 @@ from custseg.recommend.recommenders import (
     Recommender,
     fit_recommenders,
     recommend_all,
+    recommend_lengths,
 )
 from custseg.redact import redact
 from custseg.rules.baskets import make_baskets
@@ -188,29 +189,50 @@ class CustomerModel:
         k: int | None = None,
     ) -> dict[str, pd.DataFrame]:  # fmt: skip
         """Several recommenders' lists for the same customers (the evaluation's table)."""
+        k = k if k is not None else self._k
+        return self.recommend_lengths(transactions, names, [k], clean=clean)[k]
+
+    def recommend_lengths(
+        self, transactions: pd.DataFrame, names: Iterable[str], lengths: Iterable[int], *,
+        clean: bool = True,
+    ) -> dict[int, dict[str, pd.DataFrame]]:  # fmt: skip
+        """`recommend_all` at several list lengths, each source asked once (the evaluation)."""
         tx = self.prepare(transactions)[0] if clean else transactions
-        return self._recommend(self._history(tx), self.segment(tx, clean=False), names, k)
+        history, segments = self.history(tx), self.segment(tx, clean=False)
+        return recommend_lengths(self._recommenders(), self.config.recommend, history,  # type: ignore[arg-type]
+                                 segments, names, lengths, self.blend_.weights)  # fmt: skip
 
     @property
-    def _item(self) -> str:
+    def _k(self) -> int:
+        rec = self.config.recommend
+        return rec.k if isinstance(rec, Recommend) else 10
+
+    @property
+    def item_column(self) -> str:
+        """What one item is (rules.item): the column histories and baskets are read from."""
         rules = self.config.rules
         return rules.item if isinstance(rules, Rules) else "product_id"
 
-    def _history(self, tx: pd.DataFrame) -> History:
+    def history(self, tx: pd.DataFrame) -> History:
+        """Cleaned lines as the dated purchase history the recommenders read."""
         rec = self.config.recommend
-        return histories(tx, self._item, rec.half_life_days if isinstance(rec, Recommend) else None)
+        half_life = rec.half_life_days if isinstance(rec, Recommend) else None
+        return histories(tx, self.item_column, half_life)
 
-    def _recommend(
+    def lists(
         self, history: History, segments: pd.Series, names: Iterable[str], k: int | None
     ) -> dict[str, pd.DataFrame]:
-        rec = self.config.recommend
-        if not self.recommenders_ or not isinstance(rec, Recommend):
+        """The named lists (blend or sources) for a history and its customers' segments."""
+        return recommend_all(self._recommenders(), self.config.recommend, history, segments,  # type: ignore[arg-type]
+                             names, k, self.blend_.weights)  # fmt: skip
+
+    def _recommenders(self) -> dict[str, Recommender]:
+        if not self.recommenders_ or not isinstance(self.config.recommend, Recommend):
             raise ValueError(
                 "this model has no recommenders (rules or recommend switched off, or no "
                 "product ids in the training data)"
             )
-        return recommend_all(self.recommenders_, rec, history, segments, names, k,
-                             self.blend_.weights)  # fmt: skip
+        return self.recommenders_
 
     def personas_frame(self) -> pd.DataFrame:
         """Personas as a table, one row per segment (actions as lists)."""
@@ -227,7 +249,7 @@ class CustomerModel:
         """Items frequently bought with each basket's items (`invoice_id` groups the lines; one
         basket when absent): the shop-page answer, with no customer history. The recs frame
         with the basket in `customer_id`."""
-        item = self._item
+        item = self.item_column
         if item not in lines.columns:
             raise ValueError(f"'bought together' needs a {item} column (the items of a basket)")
         if "similarity" not in self.recommenders_:

@@ -37,7 +37,7 @@ def _lists(recs: pd.DataFrame, column: str) -> dict[str, list[str]]:
 
 def is_basket_query(model: CustomerModel, data: pd.DataFrame) -> bool:
     """Product lines with no customer: a "bought together" question."""
-    return "customer_id" not in data.columns and model._item in data.columns
+    return "customer_id" not in data.columns and model.item_column in data.columns
 
 
 def score(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
     if {"invoice_date", "quantity"} <= set(data.columns) or "product_id" in data.columns:
         tx = model.prepare(data)[0]
         segments = model.segment(tx, clean=False)
-        history = model._history(tx)
+        history = model.history(tx)
     else:
         segments = model.segment(features=data)
         history = History.from_mapping({c: () for c in segments.index})
@@ -65,7 +65,7 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
         "persona": keys.map(personas["name"]).fillna("").to_numpy(dtype=object),
         "persona_key": keys.map(personas["key"]).fillna("").to_numpy(dtype=object),
     })  # fmt: skip
-    lists = model._recommend(history, segments, [BLEND, BUY_AGAIN], None) if (
+    lists = model.lists(history, segments, [BLEND, BUY_AGAIN], None) if (
         model.recommenders_) else {}  # fmt: skip
     blended, again = lists.get(BLEND, pd.DataFrame()), lists.get(BUY_AGAIN, pd.DataFrame())
     items, sources, repeat = (
@@ -82,7 +82,7 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
 
 def baskets(model: CustomerModel, lines: pd.DataFrame) -> pd.DataFrame:
     """One row per basket: its items, the items bought with them and why."""
-    item = model._item
+    item = model.item_column
     recs = model.together(lines)
     key = (
         lines["invoice_id"]

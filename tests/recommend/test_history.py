@@ -12,8 +12,8 @@ from custseg.recommend.history import (
     as_history,
     histories,
     history_pairs,
-    segment_labels,
 )
+from custseg.recommend.segments import segment_labels
 
 
 def test_histories_are_sets_of_str_per_customer_whatever_the_id_dtype():

@@ -16,8 +16,10 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from custseg.model import CustomerModel
-from custseg.recommend.evaluate import evaluation_table, time_split
+from custseg.recommend.evaluate import evaluation_table
+from custseg.recommend.history import histories
 from custseg.recommend.holdout import past_config
+from custseg.recommend.split import split
 from custseg.tracking.pyfunc import load_model, to_model_input
 from tests.conftest import clean_env, free_port, make_config, run_logged, wait_until_up
 
@@ -123,12 +125,16 @@ def test_the_evaluated_custseg_row_is_the_served_models_recommend(registered):
     result = registered["result"]
     config = result.config
     ev = config.recommend.evaluate
-    train, test_items, _ = time_split(result.transactions, ev.cutoff, ev.test_fraction)
+    train, truth, _ = split(result.transactions, ev.cutoff, ev.test_fraction)
     past = CustomerModel(past_config(config, result.model), describe=False).fit(train)
-    lines = train[train["customer_id"].astype(str).isin(test_items.customers)]
-    recs = past.recommend(lines, clean=False)
-    table = evaluation_table({"custseg": recs}, test_items, tuple(ev.ks),
-                             past.training_.catalogue)  # fmt: skip
+    lines = train[train["customer_id"].astype(str).isin(truth.customers)]
+    bought = histories(train)
+    parts = []
+    for k in ev.ks:  # a k up to the served length is scored on the served lists
+        recs = past.recommend(lines, clean=False, k=max(k, config.recommend.k))
+        parts.append(evaluation_table({"custseg": recs}, truth.new, (k,),
+                                      past.training_.catalogue, truth.repeat, bought))  # fmt: skip
+    table = pd.concat(parts, axis=1)[result.evaluation.table.columns]
     logged = MlflowClient(registered["uri"]).get_run(result.run_id).data.metrics
     for col, value in table.loc["custseg"].items():
         assert logged[f"eval.custseg.{col.replace('@', '_at_')}"] == pytest.approx(value), col

@@ -19,8 +19,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from custseg.recommend.frame import empty_recs, recs_from_codes
-from custseg.recommend.history import History, as_history, labels_of, segment_codes
+from custseg.recommend.history import History, as_history, labels_of
 from custseg.recommend.kernels import fits_int64, group_starts, unique_inverse
+from custseg.recommend.segments import segment_codes
 
 SOURCE = "crosssell"
 OVERALL = "all"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.recommend.history import History, as_history, segment_codes
+from custseg.recommend.history import History, as_history
 from custseg.recommend.metrics import (
     ACCURACY,
     BEYOND,
@@ -26,6 +26,7 @@ from custseg.recommend.metrics import (
     per_customer,
     ranked,
 )
+from custseg.recommend.segments import segment_codes
 from custseg.recommend.split import Truth, split
 
 METRICS: tuple[str, ...] = (*ACCURACY, *BEYOND)

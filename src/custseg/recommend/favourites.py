@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from custseg.recommend.frame import empty_recs, recs_from_codes, unseen_positions
-from custseg.recommend.history import History, as_history, labels_of, segment_codes
+from custseg.recommend.history import History, as_history, labels_of
+from custseg.recommend.segments import segment_codes
 
 Buyers = pd.DataFrame | History
 

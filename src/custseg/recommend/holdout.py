@@ -70,13 +70,13 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
     lines = train[train["customer_id"].astype("str").isin(truth.customers)]
     segments = past.segment(lines, clean=False)
     bought = histories(train, rules.item)
-    names = [BLEND, *BASELINES]
+    groups = [(ks, length) for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),
+              ([k for k in ev.ks if k > rec.k], max(ev.ks))) if ks]  # fmt: skip
+    every = past.recommend_lengths(lines, [BLEND, *BASELINES], [n for _, n in groups],
+                                   clean=False)  # fmt: skip
     tables, details = [], []
-    for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),
-                       ([k for k in ev.ks if k > rec.k], max(ev.ks))):  # fmt: skip
-        if not ks:
-            continue
-        lists = past.recommend_all(lines, names, clean=False, k=length)
+    for ks, length in groups:
+        lists = every[length]
         tables.append(evaluation_table(lists, truth.new, ks, past.training_.catalogue,
                                        truth.repeat, bought))  # fmt: skip
         details.append(evaluation_detail(lists, truth, ks, segments))

@@ -22,6 +22,7 @@ from custseg.recommend.buyagain import BuyAgain
 from custseg.recommend.ease import EASE
 from custseg.recommend.history import History
 from custseg.recommend.itemitem import ItemItem
+from custseg.recommend.kernels import rank_within
 from custseg.recommend.sar import SAR
 from custseg.recommend.similarity import ItemSimilarity
 from custseg.rules.baskets import Baskets
@@ -202,6 +203,30 @@ def recommend_all(
     configured ones), each source computed once even when the blend and a baseline both need
     it."""
     k = cfg.k if k is None else k
+    return recommend_lengths(sources, cfg, history, segments, names, [k], learned)[k]
+
+
+def _cut(recs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A source's lists (rows by customer, best first) cut to their first k."""
+    if recs.empty:
+        return recs
+    keep = rank_within(pd.Categorical(recs["customer_id"]).codes) < k
+    return recs if keep.all() else recs[keep].reset_index(drop=True)
+
+
+def recommend_lengths(
+    sources: Mapping[str, Recommender],
+    cfg: Recommend,
+    history: History,
+    segments: pd.Series,
+    names: Iterable[str],
+    lengths: Iterable[int],
+    learned: Mapping[str, float] | None = None,
+) -> dict[int, dict[str, pd.DataFrame]]:
+    """`recommend_all` at several list lengths: each source is asked once, for the longest
+    (a source's top k is the head of its top K), and the blend is made at each length from the
+    heads, as a list of that length is served."""
+    lengths = sorted(set(lengths))
     names = list(names)
     unknown = [n for n in names if n != BLEND and n not in sources]
     if unknown:
@@ -210,9 +235,13 @@ def recommend_all(
     needed = [n for n in names if n != BLEND]
     if BLEND in names:
         needed += [s for s in order if s not in needed]
-    out = {n: sources[n].recommend(history, segments, k) for n in needed}
-    if BLEND in names:
-        parts = {s: out[s] for s in order}
-        out[BLEND] = _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources,
-                                history, segments, k)  # fmt: skip
-    return {n: out[n] for n in names}
+    longest = {n: sources[n].recommend(history, segments, lengths[-1]) for n in needed}
+    result = {}
+    for k in lengths:
+        out = {n: _cut(longest[n], k) for n in needed}
+        if BLEND in names:
+            parts = {s: out[s] for s in order}
+            out[BLEND] = _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources,
+                                    history, segments, k)  # fmt: skip
+        result[k] = {n: out[n] for n in names}
+    return result

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from custseg.config.learning import Constraints
+    from custseg.config.schema import Constraints
 
 log = logging.getLogger(__name__)
 

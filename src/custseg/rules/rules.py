@@ -21,7 +21,7 @@ from custseg.rules.guard import MiningTooLarge
 from custseg.rules.significance import significant
 
 if TYPE_CHECKING:
-    from custseg.config.learning import Constraints, Significance
+    from custseg.config.schema import Constraints, Significance
 
 log = logging.getLogger(__name__)
 

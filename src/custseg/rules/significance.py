@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
 if TYPE_CHECKING:
-    from custseg.config.learning import Significance
+    from custseg.config.schema import Significance
 
 CORRECTIONS = ("holm", "bh", "none")
 
