@@ -227,20 +227,24 @@ def test_rules_recommendations_and_evaluation_are_logged(tracking_uri, tmp_path)
     scopes = {"all", *map(str, range(5))}
     assert {f"rules_{'all' if s == 'all' else 'segment_' + s}.parquet" for s in scopes} <= names
     assert {"recommendations.parquet", "recommendation_evaluation.csv", "top_rules.png",
-            "evaluation_split.json"} <= names  # fmt: skip
+            "evaluation_split.json", "recommendation_evaluation_detail.parquet",
+            "blend.json"} <= names  # fmt: skip
     assert set(result.rules["segment"]) == scopes
     recs = result.recommendations
     assert set(recs["customer_id"]) == set(result.segments.index)  # every customer
     assert recs.groupby("customer_id").size().max() == 10
     ev = result.evaluation.table
-    assert set(ev.index) == {"popular", "favourite", "overall_rules", "crosssell",
-                             "similarity", "custseg"}  # fmt: skip
+    assert list(ev.index) == ["custseg", "ease", "sar", "similarity", "crosssell",
+                              "overall_rules", "favourite", "popular", "buy_again"]  # fmt: skip
     m = MlflowClient(tracking_uri).get_run(result.run_id).data.metrics
     assert m["eval.custseg.hit_rate_at_10"] == pytest.approx(ev.loc["custseg", "hit_rate@10"])
     assert ev.loc["custseg", "hit_rate@10"] > ev.loc["popular", "hit_rate@10"]
     # segments buy differently: per-segment rules beat rules mined over everyone
     assert ev.loc["crosssell", "hit_rate@10"] > ev.loc["overall_rules", "hit_rate@10"]
     assert m["rules.count.all"] > 0 and "rules.seconds.0" in m
+    assert m["blend.validation.chosen"] >= max(v for k, v in m.items()
+                                               if k.startswith("blend.validation.") and
+                                               k != "blend.validation.chosen")  # fmt: skip
 
 
 @pytest.mark.slow

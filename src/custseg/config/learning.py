@@ -248,8 +248,12 @@ class Evaluate(Section):
     max_customers: Count
 
 
+# SAR's item-item similarity measures (custseg.recommend.similarity.MEASURES)
+Measure = Literal["cooccurrence", "jaccard", "lift", "cosine", "mutual_information"]
+
+
 class Sar(Section):
-    similarity: Literal["cooccurrence", "jaccard", "lift", "cosine", "mutual_information"]
+    similarity: Measure
     threshold: Count
     top_n: Count | None
 
@@ -274,7 +278,7 @@ class Recommend(Section):
     order: Annotated[list[Source], Field(min_length=1)]
     weights: dict[Source, Annotated[Float, Field(ge=0.0)]]
     half_life_days: Annotated[Float, Field(gt=0.0)]
-    similarity: Literal["cooccurrence", "jaccard", "lift", "cosine", "mutual_information"]
+    similarity: Measure
     similarity_top_n: Count
     sar: Sar
     ease: Ease
