@@ -103,6 +103,16 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return k[np.r_[True, k[1:] != k[:-1]]] if k.size else k
 
 
+def _counted(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct non-negative keys below `n_keys`, sorted, and how often each occurs: a count
+    per possible key when that table is no larger than the keys themselves, else a sort."""
+    if n_keys <= 4 * max(len(keys), 1):
+        counts = np.bincount(keys, minlength=n_keys)
+        seen = np.flatnonzero(counts)
+        return seen, counts[seen]
+    return np.unique(keys, return_counts=True)
+
+
 def _top_products(
     lines: pd.DataFrame, cust: np.ndarray, seg_code: np.ndarray, seg: pd.Series, top_n: int,
     order: list[str],
@@ -150,9 +160,12 @@ def _top_products(
     scoped["rank"] = scoped.groupby("_order").cumcount() + 1
     top = scoped[scoped["rank"] <= top_n]
     if named:  # first name seen per product: names can drift across lines
-        first = np.unique(prod[ok], return_index=True)
-        names = lines["product_name"].iloc[np.flatnonzero(ok)[first[1]]]
-        names.index = first[0]
+        rows = np.flatnonzero(ok)
+        first = np.full(n_prod, len(rows), dtype=np.int64)
+        np.minimum.at(first, prod[ok], np.arange(len(rows)))  # each product's first line
+        seen = np.flatnonzero(first < len(rows))
+        names = lines["product_name"].iloc[rows[first[seen]]]
+        names.index = seen
         top = top.assign(product_name=names.reindex(product[top.index]).to_numpy())
         top = top.astype({"product_name": lines["product_name"].dtype})
     keep = ["segment", "rank", "product_id"] + (["product_name"] if named else [])
@@ -168,7 +181,7 @@ def _main_region(lines: pd.DataFrame, cust: np.ndarray, seg: pd.Series) -> pd.Da
     reg, reg_labels = _factor(src)
     ok = reg >= 0
     n_reg = len(reg_labels)
-    keys, n = np.unique(cust[ok] * n_reg + reg[ok], return_counts=True)
+    keys, n = _counted(cust[ok] * n_reg + reg[ok], len(seg) * n_reg)
     c, r = keys // n_reg, keys % n_reg
     categorical = isinstance(src.dtype, pd.CategoricalDtype)
     rank = np.arange(n_reg)
@@ -227,10 +240,12 @@ def profile(
     where = seg.index.get_indexer(labels.astype("str"))
     pos = np.where(codes >= 0, where[np.maximum(codes, 0)], -1)
     keep = pos >= 0
-    present = _distinct(pos[keep])
+    present = np.flatnonzero(np.bincount(pos[keep], minlength=len(seg)))
+    trimmed = np.full(len(seg), -1, dtype=np.int64)
+    trimmed[present] = np.arange(len(present))
     seg = seg.iloc[present]
     lines = tx.loc[keep]
-    cust = np.searchsorted(present, pos[keep])  # position in the trimmed `seg`
+    cust = trimmed[pos[keep]]  # position in the trimmed `seg`
     order = _segment_order(seg)
     seg_code = pd.Index(order).get_indexer(seg.to_numpy())
     money = has_column(lines, "amount")

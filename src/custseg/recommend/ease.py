@@ -30,8 +30,12 @@ class EASE(ItemItem):
 
     def fit_history(self, bought: History) -> EASE:
         """Learn B from the customers x items purchases."""
-        x = bought.matrix.astype(np.float64)
-        gram = (x.T @ x).toarray()
+        shared = bought.cooccurrence()
+        if shared is None:
+            x = bought.matrix.astype(np.float64)
+            gram = (x.T @ x).toarray()
+        else:
+            gram = shared.copy()  # the inverse overwrites it
         gram[np.diag_indices_from(gram)] += self.l2
         inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         weights = -inverse / np.diag(inverse)

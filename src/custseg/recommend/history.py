@@ -21,6 +21,7 @@ from custseg.recommend.kernels import group_starts, sorted_unique
 
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what .astype("str") gives: the contract's str
 BITMAP_BYTES = 256 * 2**20  # largest customers x items bitmap History.contains builds
+GRAM_ITEMS = 8192  # catalogues up to this size share one dense customer co-occurrence matrix
 
 
 def labels_of(values: object) -> tuple[np.ndarray, pd.Index]:
@@ -29,12 +30,35 @@ def labels_of(values: object) -> tuple[np.ndarray, pd.Index]:
     Values that print alike (a categorical "1" and a str "1") get one code, as `.astype(str)`
     would have merged them; only the distinct values are converted and sorted.
     """
+    arr = values.array if isinstance(values, pd.Series) else values
+    if isinstance(arr, pd.Categorical) and isinstance(arr.categories.dtype, pd.StringDtype):
+        return _sorted_codes(arr.codes, pd.Index(arr.categories, dtype=STR))  # distinct text
     codes, uniques = pd.factorize(values, use_na_sentinel=True)  # type: ignore[call-overload]
     text = pd.Index(uniques).astype("str")
     remap, labels = pd.factorize(text, sort=True)
     codes = np.asarray(codes, dtype=np.int64)
     out = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1) if len(remap) else codes
     return out.astype(np.int64, copy=False), pd.Index(labels, dtype=STR)
+
+
+def _sorted_codes(codes: np.ndarray, names: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 missing) into distinct `names`, renumbered to the sorted order of the names
+    in use (shifted by one so that missing needs no mask)."""
+    shifted = codes.astype(np.int64) + 1
+    used = np.flatnonzero(np.bincount(shifted, minlength=len(names) + 1)[1:])
+    kept = names.take(used)
+    order = np.arange(len(kept)) if kept.is_monotonic_increasing else kept.argsort()
+    remap = np.full(len(names) + 1, -1, dtype=np.int64)
+    remap[used[order] + 1] = np.arange(len(kept))
+    return remap[shifted], kept.take(order)
+
+
+def of_customers(tx: pd.DataFrame, customers: pd.Index) -> np.ndarray:
+    """Which lines belong to `customers` (ids as text): judged on the distinct ids, so ten
+    million lines are never turned into text."""
+    codes, uniques = pd.factorize(tx["customer_id"])
+    hit = np.append(pd.Index(uniques).astype("str").isin(customers), False)
+    return hit[codes]  # code -1 (missing) reads the appended False
 
 
 def compact(codes: np.ndarray, labels: pd.Index) -> tuple[np.ndarray, pd.Index]:
@@ -68,6 +92,7 @@ class History(Mapping[str, frozenset[str]]):
         self.days: sp.csr_matrix | None = None  # distinct days each item was bought
         self._item_objects: np.ndarray | None = None
         self._table: np.ndarray | None = None  # for contains(): a bitmap or sorted keys
+        self._gram: np.ndarray | None = None
 
     @classmethod
     def from_codes(
@@ -199,6 +224,15 @@ class History(Mapping[str, frozenset[str]]):
             bits = np.left_shift(1, keys & 7).astype(np.uint8)
             bitmap[byte[starts]] = np.add.reduceat(bits, starts)
         return bitmap
+
+    def cooccurrence(self) -> np.ndarray | None:
+        """Items x items: how many customers bought both (X^T X, the diagonal each item's
+        buyers), computed once and shared by the models that learn from it (EASE, SAR);
+        None above GRAM_ITEMS items, where a dense matrix would not fit."""
+        if self._gram is None and self.matrix.shape[1] <= GRAM_ITEMS:
+            x = self.matrix.astype(np.float64)
+            self._gram = (x.T @ x).toarray()
+        return self._gram
 
     def subset(self, customers: Iterable[str]) -> History:
         """The rows of these customers (those present), e.g. the test customers of a split."""

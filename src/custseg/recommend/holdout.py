@@ -19,7 +19,7 @@ from custseg.config.schema import Config, Off, Recommend, Rules
 from custseg.model import CustomerModel
 from custseg.progress import step
 from custseg.recommend.evaluate import evaluation_detail, evaluation_table
-from custseg.recommend.history import histories
+from custseg.recommend.history import histories, of_customers
 from custseg.recommend.recommenders import BASELINES, BLEND
 from custseg.recommend.split import Truth, split
 
@@ -67,7 +67,7 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
         past = CustomerModel(past_config(config, model), describe=False).fit(train)
     info["blend_weights"] = past.blend_.weights
     info["blend_window"] = past.blend_.window
-    lines = train[train["customer_id"].astype("str").isin(truth.customers)]
+    lines = train[of_customers(train, truth.customers)]
     segments = past.segment(lines, clean=False)
     bought = histories(train, rules.item)
     groups = [(ks, length) for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),

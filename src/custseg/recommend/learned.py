@@ -23,7 +23,7 @@ import pandas as pd
 from custseg.config.schema import Recommend
 from custseg.progress import step
 from custseg.recommend import blend
-from custseg.recommend.history import History, histories
+from custseg.recommend.history import History, histories, of_customers
 from custseg.recommend.metrics import accuracy, ranked
 from custseg.recommend.split import split
 
@@ -79,15 +79,15 @@ def choose_weights(
 def _bounded(train: pd.DataFrame, keep: pd.Index, limit: int, seed: int) -> pd.DataFrame:
     """The lines of at most `limit` customers (all of `keep`, then a seeded sample of the
     rest): choosing weights needs sources fitted on enough customers, not on millions."""
-    ids = train["customer_id"].astype("str")
-    customers = pd.Index(ids.unique())
+    codes, uniques = pd.factorize(train["customer_id"])  # first-seen order, as the lines go
+    customers = pd.Index(uniques).astype("str")
     if len(customers) <= limit:
         return train
     others = customers[~customers.isin(keep)]
     n = max(limit - len(keep), 0)
     pick = np.random.default_rng(seed).choice(len(others), min(n, len(others)), replace=False)
-    chosen = keep.append(others[np.sort(pick)])
-    return train[ids.isin(chosen).to_numpy()].reset_index(drop=True)
+    chosen = np.append(customers.isin(keep.append(others[np.sort(pick)])), False)
+    return train[chosen[codes]].reset_index(drop=True)
 
 
 def learn_blend(
@@ -116,7 +116,7 @@ def learn_blend(
     with step(f"learn the blend's weights on the last {v.days} days ({len(customers):,} "
               "customers)"):  # fmt: skip
         sources = fit_window(train)
-        lines = train[train["customer_id"].astype("str").isin(customers)]
+        lines = train[of_customers(train, customers)]
         history = histories(lines, item, cfg.half_life_days)
         lists = {s: sources[s].recommend(history, segments, cfg.k) for s in cfg.order}
         choice = choose_weights(lists, truth.new.subset(customers), list(cfg.order), cfg.k,

@@ -22,7 +22,7 @@ class SAR(ItemSimilarity):
     def fit_history(self, bought: History, measure: str, threshold: int, top_n: int | None) -> SAR:
         """Learn from the customers x items purchases (any customer's row counts once per item)."""
         self.fit(bought.matrix, bought.item_labels.to_numpy(dtype=object), measure, top_n,
-                 threshold)  # fmt: skip
+                 threshold, counts=bought.cooccurrence())  # fmt: skip
         return self
 
     def _describe(self, item: str, value: float) -> str:

@@ -87,10 +87,11 @@ class ItemSimilarity(ItemItem):
         measure: str = "jaccard",
         top_n: int | None = 50,
         threshold: int = 1,
+        counts: np.ndarray | None = None,
     ) -> ItemSimilarity:
         """Learn each item's top_n neighbours (None: every positive one) from a rows x items
         matrix (baskets, or customers for SAR); pairs that met fewer than `threshold` times
-        are not neighbours."""
+        are not neighbours. `counts` is the matrix's co-occurrence when a caller has it."""
         if measure not in MEASURES:
             raise ValueError(f"similarity.measure: unknown {measure!r}; one of {list(MEASURES)}")
         if top_n is not None and top_n < 1:
@@ -108,8 +109,12 @@ class ItemSimilarity(ItemItem):
         keep = n_items if top_n is None else top_n
         parts = [(np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)]
         for start in range(0, n_items, step):
-            counts = (xc[:, start : start + step].T @ x).toarray()  # co-occurrence, dense
-            sims = _measured(counts, start, occurrence, x.shape[0], fn, threshold)
+            met = (
+                (xc[:, start : start + step].T @ x).toarray()  # co-occurrence, dense
+                if counts is None
+                else counts[start : start + step]
+            )
+            sims = _measured(met, start, occurrence, x.shape[0], fn, threshold)
             r, c, v = _top_dense(sims, keep, self._label_rank)
             parts.append((r + start, c, v))
         rows, cols, vals = (np.concatenate(p) for p in zip(*parts, strict=True))

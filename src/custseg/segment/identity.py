@@ -89,13 +89,26 @@ def completed(mapping: Mapping[int, int], possible: Iterable[int]) -> dict[int, 
 
 def customer_value(tx: pd.DataFrame, customers: pd.Index) -> pd.DataFrame:
     """Lines, and revenue when the data has money, per customer in the order of `customers`
-    (grouped on the raw ids, then matched as text: the feature tables' index)."""
-    by = tx.groupby("customer_id", observed=True, sort=False)
-    per = pd.DataFrame({"lines": by.size()})
+    (counted on the id codes, then matched as text: the feature tables' index). Customers
+    without lines get 0."""
+    ids = tx["customer_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, labels = ids.cat.codes.to_numpy(), pd.Index(ids.cat.categories)
+    else:
+        codes, labels = pd.factorize(ids)
+        labels = pd.Index(labels)
+    ok = codes >= 0
+    n = len(labels)
+    per = {"lines": np.bincount(codes[ok], minlength=n).astype("float64")}
     if has_column(tx, "amount"):
-        per["revenue"] = by["amount"].sum()
-    per.index = per.index.astype("str")
-    return per.reindex(pd.Index(customers).astype("str")).fillna(0.0)
+        amount = tx["amount"].to_numpy(dtype="float64")[ok]
+        per["revenue"] = np.bincount(codes[ok], weights=np.nan_to_num(amount), minlength=n)
+    want = pd.Index(customers).astype("str")
+    names = labels.astype("str")
+    at = np.arange(n) if names.equals(want) else names.get_indexer(want)
+    found = at >= 0
+    cols = {c: np.where(found, v[np.maximum(at, 0)], 0.0) for c, v in per.items()}
+    return pd.DataFrame(cols, index=want)
 
 
 def customer_revenue(tx: pd.DataFrame, customers: pd.Index) -> np.ndarray | None:
