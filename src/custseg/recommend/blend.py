@@ -7,7 +7,7 @@ source's pick. Sources are named by their key in `frames`, which is the name the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,8 @@ from custseg.recommend.kernels import (
     order_in_runs,
     rank_within,
 )
+
+CHUNK_ROWS = 5_000_000  # stacked rows blended at a time: bounds the temporaries at any scale
 
 
 @dataclass
@@ -64,6 +66,24 @@ class _Stacked:
         bounds = np.r_[0, np.cumsum(sizes)]
         return cls(cust, item, score, prio, bounds, customers, items, np.concatenate(codes),
                    reasons)  # fmt: skip
+
+    def take(self, rows: np.ndarray) -> _Stacked:
+        """These rows (ascending, so each source's rows stay together), same labels."""
+        return _Stacked(self.cust[rows], self.item[rows], self.score[rows], self.prio[rows],
+                        np.searchsorted(rows, self.bounds), self.customers, self.items,
+                        self.reason[rows], self.reasons)  # fmt: skip
+
+    def chunks(self, rows_per_chunk: int) -> Iterator[_Stacked]:
+        """The rows in runs of whole customers, about `rows_per_chunk` rows each: every blend
+        mode works customer by customer, so blending the runs one at a time gives the same
+        lists with a fraction of the temporary memory."""
+        n_chunks = -(-len(self.cust) // max(rows_per_chunk, 1))
+        if n_chunks <= 1:
+            yield self
+            return
+        edges = np.linspace(0, len(self.customers), n_chunks + 1).astype(np.int64)
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            yield self.take(np.flatnonzero((self.cust >= lo) & (self.cust < hi)))
 
     def source(self, p: int) -> slice:
         return slice(int(self.bounds[p]), int(self.bounds[p + 1]))
@@ -229,10 +249,24 @@ def blend(
     used = [frames[n] for n in names]
     if all(f.empty for f in used):
         return empty_recs().assign(rank=pd.Series(dtype="int64"))
-    out = MODES[mode](_Stacked.of(used), names, w, k)
-    if out.empty:
+    parts = [MODES[mode](part, names, w, k) for part in _Stacked.of(used).chunks(CHUNK_ROWS)]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
         return empty_recs().assign(rank=pd.Series(dtype="int64"))
-    return out
+    return parts[0] if len(parts) == 1 else _joined(parts)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Recs frames of disjoint customers, one after another, in one frame: text columns as
+    categoricals with sorted categories, as a single blend makes them."""
+    out = {}
+    for c in frames[0].columns:
+        if c in TEXT:
+            out[c] = union_categoricals([_categorical(f[c]) for f in frames],
+                                        sort_categories=True, ignore_order=True)  # fmt: skip
+        else:
+            out[c] = np.concatenate([f[c].to_numpy() for f in frames])
+    return pd.DataFrame(out, columns=frames[0].columns)
 
 
 TEXT = ("customer_id", "item", "source", "reason")
