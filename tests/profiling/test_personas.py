@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custseg.clean import clean
 from custseg.config.schema import Profiling
 from custseg.data.sources import load
 from custseg.model import CustomerModel
-from custseg.profiling.personas import NAMES, assign_personas, personas_table
+from custseg.profiling.personas import NAMES, _quintile, assign_personas, personas_table
 from custseg.profiling.profiles import customer_descriptors
 from tests.conftest import make_config
 
@@ -191,3 +193,19 @@ def test_no_amount_still_names() -> None:
     personas = assign_personas(desc.drop(columns=["monetary", "mean_unit_price"]), seg, {})
     assert [p.key for p in personas][:2] == ["high_value", "lapsed"]
     assert "revenue" not in personas[0].description
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=60),
+       st.booleans())  # fmt: skip
+def test_quintiles_rank_by_value_then_tiebreak_then_id_text(rows, ascending):
+    """The integer lexsort agrees with the classic definition: sort by value, tiebreak and id
+    as text, score each customer by the fifth of the ranking it falls in."""
+    ids = [f"c{(i * 7919) % 101}" for i in range(len(rows))]  # unsorted, "c10" < "c9" as text
+    values = pd.Series([float(v) for v, _ in rows], index=pd.Index(ids, dtype="str"))
+    tiebreak = pd.Series([float(t) for _, t in rows], index=values.index)
+    sign = 1 if ascending else -1
+    table = pd.DataFrame({"v": sign * values, "t": sign * tiebreak, "id": values.index})
+    rank = table.sort_values(["v", "t", "id"]).assign(r=np.arange(1, len(table) + 1))["r"]
+    want = np.ceil(rank.reindex(values.index) / len(values) * 5).clip(1, 5).astype("int64")
+    pd.testing.assert_series_equal(_quintile(values, tiebreak, ascending), want,
+                                   check_names=False)  # fmt: skip

@@ -12,6 +12,8 @@ from custseg.recommend.history import (
     as_history,
     histories,
     history_pairs,
+    labels_of,
+    of_customers,
 )
 from custseg.recommend.segments import segment_labels
 
@@ -100,3 +102,28 @@ def test_history_matches_sets_and_lookups_match_membership(pairs, queries, bitma
         for r, c in queries
     ]
     assert h.contains(rows, cols).tolist() == expected
+
+
+@given(
+    st.lists(st.sampled_from(["b", "a", "c10", "c9", "Z", "é", None]), min_size=0, max_size=40),
+    st.permutations(["b", "a", "c10", "c9", "Z", "é", "unused"]),
+)
+def test_labels_of_a_text_categorical_match_labels_of_its_text(values, categories):
+    """The categorical fast path (sort only the categories in use) gives the codes and sorted
+    labels the general path gives for the same values as plain text."""
+    coded = pd.Series(pd.Categorical(values, categories=pd.Index(categories, dtype="str")))
+    plain = pd.Series(values, dtype=object)
+    codes, labels = labels_of(coded)
+    want_codes, want_labels = labels_of(plain)
+    assert isinstance(coded.dtype, pd.CategoricalDtype)
+    np.testing.assert_array_equal(codes, want_codes)
+    assert list(labels) == list(want_labels) == sorted({v for v in values if v is not None})
+
+
+def test_of_customers_picks_lines_by_id_text_without_converting_every_line():
+    tx = pd.DataFrame({"customer_id": pd.Categorical(["17850", "13047", None, "17850", "1"]),
+                       "x": range(5)})  # fmt: skip
+    mask = of_customers(tx, pd.Index(["17850", "1", "404"]))
+    assert mask.tolist() == [True, False, False, True, True]
+    assert of_customers(tx.astype({"customer_id": object}), pd.Index(["13047"])).tolist() == [
+        False, True, False, False, False]  # fmt: skip
