@@ -3,8 +3,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from custseg.recommend.blend import MODES, blend, top_up
+from custseg.recommend.blend import MODES, blend
 from custseg.recommend.frame import empty_recs
+from custseg.recommend.topup import top_up
 
 
 def _recs(source: str, rows: list[tuple[str, str, float]]) -> pd.DataFrame:

@@ -7,13 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custseg.data.schema import validate
+from custseg.recommend.codes import labels_of, of_customers
 from custseg.recommend.history import (
     History,
     as_history,
     histories,
     history_pairs,
-    labels_of,
-    of_customers,
 )
 from custseg.recommend.segments import segment_labels
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.data.schema import has_column
+from custseg.profiling.codes import counted, distinct, factor
 
 ALL = "all"
 MONEY_COLUMNS = ("monetary", "mean_unit_price")
@@ -87,32 +88,6 @@ def _share_table(keys: pd.DataFrame, value: str, column: str, order: list[str]) 
     return tab.astype("float64")
 
 
-def _factor(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 = missing) and their labels; free for categoricals. Profiles work on
-    codes because text keys make every groupby over ten million lines a hashing exercise."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.cat.codes.to_numpy().astype(np.int64), pd.Index(s.cat.categories)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), pd.Index(uniques)
-
-
-def _distinct(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct integers: a plain sort, several times faster than numpy's hash-based
-    np.unique on tens of millions of keys."""
-    k = np.sort(keys)
-    return k[np.r_[True, k[1:] != k[:-1]]] if k.size else k
-
-
-def _counted(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct non-negative keys below `n_keys`, sorted, and how often each occurs: a count
-    per possible key when that table is no larger than the keys themselves, else a sort."""
-    if n_keys <= 4 * max(len(keys), 1):
-        counts = np.bincount(keys, minlength=n_keys)
-        seen = np.flatnonzero(counts)
-        return seen, counts[seen]
-    return np.unique(keys, return_counts=True)
-
-
 def _top_products(
     lines: pd.DataFrame, cust: np.ndarray, seg_code: np.ndarray, seg: pd.Series, top_n: int,
     order: list[str],
@@ -122,10 +97,10 @@ def _top_products(
     `cust` is each line's customer position in `seg`, `seg_code` each customer's segment as a
     position in `order`."""
     named = has_column(lines, "product_name")
-    prod, prod_labels = _factor(lines["product_id"])
+    prod, prod_labels = factor(lines["product_id"])
     ok = prod >= 0
     n_prod, n_cust = len(prod_labels), len(seg)
-    pairs = _distinct(cust[ok] * n_prod + prod[ok])  # distinct (customer, product)
+    pairs = distinct(cust[ok] * n_prod + prod[ok])  # distinct (customer, product)
     pair_prod = pairs % n_prod
     pair_seg = seg_code[pairs // n_prod]
     n_scopes = len(order)
@@ -178,10 +153,10 @@ def _main_region(lines: pd.DataFrame, cust: np.ndarray, seg: pd.Series) -> pd.Da
     """Each customer's most frequent region (ties: the first in the column's sort order, the
     category order for categoricals), with its segment."""
     src = lines["region"]
-    reg, reg_labels = _factor(src)
+    reg, reg_labels = factor(src)
     ok = reg >= 0
     n_reg = len(reg_labels)
-    keys, n = _counted(cust[ok] * n_reg + reg[ok], len(seg) * n_reg)
+    keys, n = counted(cust[ok] * n_reg + reg[ok], len(seg) * n_reg)
     c, r = keys // n_reg, keys % n_reg
     categorical = isinstance(src.dtype, pd.CategoricalDtype)
     rank = np.arange(n_reg)
@@ -199,7 +174,7 @@ def _category_spend(
     lines: pd.DataFrame, cust: np.ndarray, seg_code: np.ndarray, order: list[str]
 ) -> pd.DataFrame:
     """Spend per (segment, category), summed on codes before any table is built."""
-    cat, cat_labels = _factor(lines["category"])
+    cat, cat_labels = factor(lines["category"])
     amount = lines["amount"].to_numpy(dtype="float64")
     ok = (cat >= 0) & ~np.isnan(amount)
     n_cat = len(cat_labels)
@@ -236,7 +211,7 @@ def profile(
     seg = pd.Series(segment_of.to_numpy(), index=segment_of.index.astype("str"))
     seg = seg.astype("int64").astype("str")
     # each line's customer as a position in `seg` (-1: not segmented), via the distinct ids only
-    codes, labels = _factor(tx["customer_id"])
+    codes, labels = factor(tx["customer_id"])
     where = seg.index.get_indexer(labels.astype("str"))
     pos = np.where(codes >= 0, where[np.maximum(codes, 0)], -1)
     keep = pos >= 0

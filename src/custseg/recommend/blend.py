@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from custseg.recommend.frame import empty_recs, str_take
-from custseg.recommend.history import labels_of
+from custseg.recommend.codes import labels_of
+from custseg.recommend.frame import as_categorical, empty_recs, joined, str_take
 from custseg.recommend.kernels import (
     first_in_runs,
     fits_int64,
@@ -47,7 +47,7 @@ class _Stacked:
     def of(cls, frames: list[pd.DataFrame]) -> _Stacked:
         def col(name: str) -> pd.Categorical:
             # categoricals (what recommenders return) are joined on their codes: no strings
-            parts = [_categorical(f[name]) for f in frames]
+            parts = [as_categorical(f[name]) for f in frames]
             return union_categoricals(parts, sort_categories=True, ignore_order=True)
 
         cust, customers = labels_of(col("customer_id"))
@@ -58,7 +58,7 @@ class _Stacked:
         # reasons repeat a lot: number them per source (no copy of millions of strings)
         codes, texts, offset = [], [], 0
         for f in frames:
-            c, u = pd.factorize(_categorical(f["reason"]), use_na_sentinel=False)
+            c, u = pd.factorize(as_categorical(f["reason"]), use_na_sentinel=False)
             codes.append(c + offset)
             texts.append(np.asarray(u, dtype=object))
             offset += len(u)
@@ -91,13 +91,6 @@ class _Stacked:
     def key(self, rows: np.ndarray | slice) -> np.ndarray:
         """customer x item as one int64 per row."""
         return self.cust[rows] * max(len(self.items), 1) + self.item[rows]
-
-
-def _categorical(s: pd.Series) -> pd.Categorical:
-    """A text column as a categorical of str (recommenders' columns already are)."""
-    if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(s.cat.categories):
-        return s.array  # type: ignore[return-value]
-    return pd.Categorical(s.astype("str"))
 
 
 BlendMode = Callable[[_Stacked, list[str], list[float], int], pd.DataFrame]
@@ -253,65 +246,4 @@ def blend(
     parts = [p for p in parts if not p.empty]
     if not parts:
         return empty_recs().assign(rank=pd.Series(dtype="int64"))
-    return parts[0] if len(parts) == 1 else _joined(parts)
-
-
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Recs frames of disjoint customers, one after another, in one frame: text columns as
-    categoricals with sorted categories, as a single blend makes them."""
-    out = {}
-    for c in frames[0].columns:
-        if c in TEXT:
-            out[c] = union_categoricals([_categorical(f[c]) for f in frames],
-                                        sort_categories=True, ignore_order=True)  # fmt: skip
-        else:
-            out[c] = np.concatenate([f[c].to_numpy() for f in frames])
-    return pd.DataFrame(out, columns=frames[0].columns)
-
-
-TEXT = ("customer_id", "item", "source", "reason")
-
-
-def top_up(main: pd.DataFrame, fills: list[pd.DataFrame], k: int) -> pd.DataFrame:
-    """Complete lists shorter than k from the `fills` (recs frames of the short customers, in
-    priority order): their items the list lacks follow its own, with score 0, so a customer
-    with no history for the item-item sources still gets its segment's favourites. Lists
-    already k long and the order of every blended item are untouched; the string work is on
-    the short customers' rows only, the rest stays categorical codes."""
-    extra = [f for f in fills if not f.empty]
-    if not extra:
-        return main
-    short = pd.Index(pd.concat([f["customer_id"] for f in extra]).astype("str").unique())
-    mine = main[main["customer_id"].isin(short)]
-    have = mine[["customer_id", "item"]].astype("str")
-    count = have.groupby("customer_id").size()
-    cand = pd.concat(
-        [f[list(TEXT)].astype("str").assign(_p=p) for p, f in enumerate(extra)],
-        ignore_index=True,
-    )
-    cand = cand[cand["customer_id"].map(count).fillna(0).to_numpy() < k]
-    known = pd.MultiIndex.from_frame(have)
-    cand = cand[~pd.MultiIndex.from_frame(cand[["customer_id", "item"]]).isin(known)]
-    cand = cand.drop_duplicates(["customer_id", "item"])  # stable: the first fill wins
-    cand = cand.sort_values(["customer_id", "_p"], kind="stable")
-    rank = cand["customer_id"].map(count).fillna(0).astype("int64").to_numpy()
-    cand = cand.assign(rank=rank + cand.groupby("customer_id").cumcount().to_numpy() + 1)
-    cand = cand[cand["rank"] <= k]
-    if cand.empty:
-        return main
-    return _appended(main, cand.assign(score=0.0))
-
-
-def _appended(main: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
-    """`main` and `more` in one recs frame by customer then rank, text columns joined as
-    categoricals with sorted categories (codes, not millions of strings)."""
-    out = {}
-    for c in main.columns:
-        if c in TEXT:
-            parts = [_categorical(main[c]), pd.Categorical(more[c].astype("str"))]
-            out[c] = union_categoricals(parts, sort_categories=True, ignore_order=True)
-        else:
-            out[c] = np.concatenate([main[c].to_numpy(), more[c].to_numpy(dtype=main[c].dtype)])
-    both = pd.DataFrame(out, columns=main.columns)
-    order = np.lexsort((both["rank"].to_numpy(), both["customer_id"].cat.codes.to_numpy()))
-    return both.iloc[order].reset_index(drop=True)
+    return parts[0] if len(parts) == 1 else joined(parts)

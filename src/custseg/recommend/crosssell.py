@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from custseg.recommend.codes import labels_of
 from custseg.recommend.frame import empty_recs, recs_from_codes
-from custseg.recommend.history import History, as_history, labels_of
+from custseg.recommend.history import History, as_history
 from custseg.recommend.kernels import fits_int64, group_starts, unique_inverse
 from custseg.recommend.segments import segment_codes
 

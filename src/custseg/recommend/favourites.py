@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from custseg.recommend.codes import labels_of
 from custseg.recommend.frame import empty_recs, recs_from_codes, unseen_positions
-from custseg.recommend.history import History, as_history, labels_of
+from custseg.recommend.history import History, as_history
 from custseg.recommend.segments import segment_codes
 
 Buyers = pd.DataFrame | History

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
-from custseg.recommend.history import STR, History, as_history, labels_of
+from custseg.recommend.codes import STR, labels_of
+from custseg.recommend.history import History, as_history
 from custseg.recommend.kernels import in_recs_order, rank_within
 
 RECS_COLUMNS: tuple[str, ...] = ("customer_id", "item", "score", "source", "reason")
@@ -33,6 +35,30 @@ def empty_recs() -> pd.DataFrame:
             "reason": pd.Series(dtype="str"),
         }
     )
+
+
+TEXT = ("customer_id", "item", "source", "reason")  # a recs frame's text columns
+
+
+def as_categorical(s: pd.Series) -> pd.Categorical:
+    """A text column as a categorical of str (recommenders' columns already are)."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(s.cat.categories):
+        return s.array  # type: ignore[return-value]
+    return pd.Categorical(s.astype("str"))
+
+
+def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Recs frames one after another in one frame (columns of the first, in its dtypes): text
+    columns joined as categoricals with sorted categories, codes rather than strings."""
+    first = frames[0]
+    out = {}
+    for c in first.columns:
+        if c in TEXT:
+            out[c] = union_categoricals([as_categorical(f[c]) for f in frames],
+                                        sort_categories=True, ignore_order=True)  # fmt: skip
+        else:
+            out[c] = np.concatenate([f[c].to_numpy(dtype=first[c].dtype) for f in frames])
+    return pd.DataFrame(out, columns=first.columns)
 
 
 def str_take(labels: pd.Index | list[str], codes: np.ndarray) -> pd.Categorical:

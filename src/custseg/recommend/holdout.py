@@ -18,8 +18,9 @@ import pandas as pd
 from custseg.config.schema import Config, Off, Recommend, Rules
 from custseg.model import CustomerModel
 from custseg.progress import step
+from custseg.recommend.codes import of_customers
 from custseg.recommend.evaluate import evaluation_detail, evaluation_table
-from custseg.recommend.history import histories, of_customers
+from custseg.recommend.history import histories
 from custseg.recommend.recommenders import BASELINES, BLEND
 from custseg.recommend.split import Truth, split
 

@@ -23,7 +23,8 @@ import pandas as pd
 from custseg.config.schema import Recommend
 from custseg.progress import step
 from custseg.recommend import blend
-from custseg.recommend.history import History, histories, of_customers
+from custseg.recommend.codes import of_customers
+from custseg.recommend.history import History, histories
 from custseg.recommend.metrics import accuracy, ranked
 from custseg.recommend.split import split
 

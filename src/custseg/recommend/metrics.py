@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from custseg.recommend.history import History, labels_of
+from custseg.recommend.codes import labels_of
+from custseg.recommend.history import History
 from custseg.recommend.kernels import first_in_runs, in_recs_order, rank_within
 
 ACCURACY: tuple[str, ...] = ("hit_rate", "precision", "recall", "ndcg", "map")

@@ -25,6 +25,7 @@ from custseg.recommend.itemitem import ItemItem
 from custseg.recommend.kernels import rank_within
 from custseg.recommend.sar import SAR
 from custseg.recommend.similarity import ItemSimilarity
+from custseg.recommend.topup import top_up
 from custseg.rules.baskets import Baskets
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def _topped_up(
         return main
     some = history.subset(short)
     fills = [sources[s].recommend(some, segments, k) for s in FILL if s in sources]
-    return blend.top_up(main, fills, k)
+    return top_up(main, fills, k)
 
 
 def recommend_all(

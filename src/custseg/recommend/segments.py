@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custseg.recommend.history import labels_of
+from custseg.recommend.codes import labels_of
 
 
 def segment_labels(segment_of: pd.Series) -> pd.Series:

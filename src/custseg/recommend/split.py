@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.recommend.history import History, compact, histories
+from custseg.recommend.codes import compact
+from custseg.recommend.history import History, histories
 
 SPLITS = ("global", "per_customer")
 
