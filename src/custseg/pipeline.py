@@ -15,6 +15,7 @@ from custseg.data.preflight import preflight
 from custseg.data.sources import load
 from custseg.hooks import Hooks, NoHooks
 from custseg.model import CustomerModel
+from custseg.notices import collecting
 from custseg.progress import step
 from custseg.recommend.holdout import evaluate
 from custseg.report.run_report import write_run_report
@@ -33,7 +34,7 @@ def run(
     hooks = hooks or NoHooks()
     r = RunResult(config, run_name(config))
     preflight(config.data)  # a column map that cannot load fails here, before any run exists
-    with hooks.running(r):
+    with hooks.running(r), collecting(r.warnings):
         with step(f"[1/6] load {config.data.name}"):
             r.source = load(config.data, config.seed)
         with step("[2/6] clean"):

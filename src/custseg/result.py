@@ -45,6 +45,7 @@ class RunResult:
     evaluation: Evaluation | None = None
     report: Path | None = None  # report.html
     figures: dict[str, Path] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)  # custseg.notices: key -> sentence
     run_id: str = ""  # set by tracking when the run is logged
     model_uri: str = ""
 

@@ -217,7 +217,11 @@ def build_blocks(inp: ReportInput, figures: dict[str, Path]) -> list[Block]:
     summary.index = summary.index.astype(str)
     labels = sorted((s for s in summary.index if s != "all"), key=label_key)
     colors = segment_colors(labels)
-    out: list[Block] = [("h", 1, inp.title), *_run_blocks(inp.run)]
+    out: list[Block] = [("h", 1, inp.title)]
+    if inp.warnings:  # before anything they may qualify
+        items = [f"{v} (MLflow tag warning.{k})" for k, v in inp.warnings.items()]
+        out += [("h", 2, "Warnings"), ("ul", items)]
+    out += _run_blocks(inp.run)
 
     out.append(("h", 2, "Segments at a glance"))
     glance = []

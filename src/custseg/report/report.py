@@ -38,6 +38,7 @@ class ReportInput:
     top_products: pd.DataFrame | None
     product_names: dict[str, str] | None = None
     currency: str = ""  # symbol before money (data.currency)
+    warnings: dict[str, str] | None = None  # custseg.notices: key -> sentence
 
 
 def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]:

@@ -77,6 +77,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         top_products=model.profiles_.top_products,
         product_names=names,
         currency=cfg.data.currency or "",
+        warnings=dict(r.warnings),
     )
     _, html = write_report(report, out / "report")
     return html, figures

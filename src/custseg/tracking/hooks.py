@@ -207,6 +207,8 @@ class MlflowHooks:
                 yield
             finally:
                 self._tracker = None
+                if r.warnings:  # failed runs too: a warning may explain the failure
+                    tracker.tags({f"warning.{k}": v for k, v in r.warnings.items()})
 
     def on_trial(self, trial: Trial) -> None:
         tags: dict[str, Any] = {"optuna.trial": trial.number, "segment_sizes": trial.sizes}
