@@ -67,7 +67,7 @@ def test_outputs_get_the_modes_a_plain_write_would_give(tmp_path, tracking_uri, 
         with atomic_dir(tmp_path / "report") as tmp:
             (tmp / "report.md").write_text("r")
         out = tmp_path / "artifacts"
-        store = Tracking(uri=tracking_uri, experiment="modes", register_as=None)
+        store = Tracking(uri=tracking_uri, experiment="modes", register_as=None, timeout=30)
         with tracked_run(store, "modes", out) as tracker:
             tracker.table(pd.DataFrame({"x": [1.0]}), "segments")
         plain = tmp_path / "plain.txt"
@@ -83,7 +83,7 @@ def test_outputs_get_the_modes_a_plain_write_would_give(tmp_path, tracking_uri, 
 def test_tracker_table_that_cannot_be_written_leaves_the_earlier_table(tmp_path, tracking_uri):
     out = tmp_path / "artifacts"
     good = pd.DataFrame({"segment": [0, 1], "x": [1.0, 2.0]})
-    store = Tracking(uri=tracking_uri, experiment="atomic", register_as=None)
+    store = Tracking(uri=tracking_uri, experiment="atomic", register_as=None, timeout=30)
     with tracked_run(store, "first", out) as tracker:
         tracker.table(good, "segments")
     bad = pd.DataFrame({"segment": [0, 1], "x": [1.0, {"not": "a number"}]})  # Arrow refuses
@@ -120,7 +120,8 @@ from pathlib import Path
 from custseg.config.schema import Tracking
 from custseg.tracking.run import tracked_run
 out, uri = Path(sys.argv[1]), sys.argv[2]
-with tracked_run(Tracking(uri=uri, experiment="kill", register_as=None), "writer", out) as tracker:
+store = Tracking(uri=uri, experiment="kill", register_as=None, timeout=30)
+with tracked_run(store, "writer", out) as tracker:
     tracker.table(pd.DataFrame({"v": np.zeros(10)}), "big")
     print("ready", flush=True)
     rng = np.random.default_rng(0)

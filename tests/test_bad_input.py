@@ -300,7 +300,7 @@ CASES = [
     Case("hdbscan_min_cluster_size_above_customers", "segment", ClusteringError,
          ("segment.min_cluster_size=50 but only 12 customers",
           "set segment.min_cluster_size to at most 12"),
-         overrides=("segment=hdbscan",), fixed_by=("segment.min_cluster_size=4",)),
+         overrides=("segment=hdbscan",), fixed_by=("segment.min_cluster_size=3",)),
     Case("n_clusters_not_a_number", "config", ConfigError,
          ("segment.n_clusters: 'five' is not a whole number",),
          overrides=("segment.n_clusters=five",), fixed_by=("segment.n_clusters=3",)),

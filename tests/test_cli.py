@@ -88,10 +88,11 @@ def test_a_column_map_that_cannot_load_exits_2_before_any_run(tmp_path):
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "Traceback" not in proc.stdout + proc.stderr
     err = proc.stderr
-    assert err.count("custseg: error: ") == 1 and "3 problem(s)" in err
+    assert err.count("custseg: error: ") == 1 and "4 problem(s)" in err
     assert "(1) data.columns.customer_id='Customer'" in err and "did you mean 'Cust'?" in err
     assert "(2) data.columns.product_id='SKU'" in err and "did you mean 'Sku'?" in err
-    assert "(3) data.columns.unit_price='Day': non-numeric values" in err
+    assert "(3) data.columns.invoice_date='Day': data.columns.invoice_date and " in err
+    assert "(4) data.columns.unit_price='Day': non-numeric values" in err
     # no run at all, let alone a FAILED one, and no pipeline stage started
     assert not (tmp_path / "mlflow.db").exists() or _all_runs(uri) == []
     assert "[1/6] load" not in proc.stdout + err

@@ -14,9 +14,12 @@ import json
 import logging
 import os
 import shlex
+import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -25,6 +28,8 @@ from omegaconf import DictConfig
 
 from custseg.config import Config, ConfigError, load, validate
 from custseg.config.compose import CONFIG_NAME, SEARCH_PATH
+from custseg.outputs import OutputError, check_output_folders, environment_error
+from custseg.redact import install, redact, redact_files
 
 log = logging.getLogger("custseg")
 EXIT_INPUT_ERROR = 2  # bad data or a bad command line: the message says what to fix
@@ -54,22 +59,42 @@ more help: custseg run --help (Hydra: config groups and their options), custseg 
 custseg-compare --help"""
 
 
+def _internal_error(exc: Exception, out: Path) -> None:
+    """One line on stderr; the traceback goes to a file in the run's folder, for a report."""
+    trace = out / "traceback.txt"
+    trace.write_text(redact(traceback.format_exc()), encoding="utf-8")
+    log.error("internal error: %s: %s", type(exc).__name__, redact(str(exc)))
+    print(f"custseg: internal error: {type(exc).__name__}: {redact(str(exc))} (the details "
+          f"are in {trace}; please report them)", file=sys.stderr)  # fmt: skip
+    sys.exit(1)
+
+
 def _input_error(exc: Exception) -> None:
     """One paragraph on stderr (and in the job log), no traceback: the input is at fault."""
     log.error("%s", exc)
-    print(f"custseg: error: {exc}", file=sys.stderr)
+    print(f"custseg: error: {redact(str(exc))}", file=sys.stderr)
+
+
+def _refuse(message: str) -> None:
+    print(f"custseg: error: {redact(message)}", file=sys.stderr)
+    sys.exit(EXIT_INPUT_ERROR)
 
 
 def _precheck(argv: Sequence[str]) -> None:
     """Config mistakes stop before Hydra starts a job. Flags (-m, --cfg, --help, ...) are left
     to Hydra; each job of a sweep is checked when it starts."""
+    if any(arg in ("--help", "-h", "--cfg", "-c", "--info", "--hydra-help") for arg in argv):
+        return
+    try:
+        check_output_folders(argv)
+    except OutputError as exc:
+        _refuse(str(exc))
     if any(arg.startswith("-") for arg in argv):
         return
     try:
         load(argv)
     except ConfigError as exc:
-        print(f"custseg: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_INPUT_ERROR)
+        _refuse(str(exc))
 
 
 def _project_run(config: Config) -> str | None:
@@ -115,12 +140,18 @@ def _job(work: Callable[[Config, Path], None]) -> Callable[[DictConfig], None]:
         from custseg.data.preflight import preflight  # pandas only when a job runs
 
         hc = HydraConfig.get()
+        redact_files(Path(hc.runtime.output_dir), ".hydra/*.yaml")  # Hydra's copy of argv
+        if hc.mode == RunMode.MULTIRUN:
+            redact_files(Path(hc.sweep.dir), "multirun.yaml")
         try:
             config = validate(cfg)
             preflight(config.data)  # before the heavy imports and before any MLflow run
             work(config, Path(hc.runtime.output_dir))
-        except ValueError as exc:  # SchemaError, FeatureError, ConfigError, ... all say why
-            _input_error(exc)
+        except Exception as exc:
+            known = exc if isinstance(exc, ValueError) else environment_error(exc, cfg)
+            if known is None:  # a defect of custseg, not of the input: say where to look
+                _internal_error(exc, Path(hc.runtime.output_dir))
+            _input_error(known)  # SchemaError, ConfigError, a full disk, ... each says why
             if hc.mode == RunMode.MULTIRUN:
                 return  # the run is marked FAILED in MLflow; the other jobs of the sweep go on
             sys.exit(EXIT_INPUT_ERROR)
@@ -175,8 +206,43 @@ def _hydra(work: Callable[[Config, Path], None], argv: list[str]) -> None:
     main(_job(work))()
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler's stop, `kill`): unwinds like Ctrl-C, so the open run is closed
+    as FAILED with this reason instead of being left RUNNING."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+
 def main() -> None:
     """Dispatch on the first word; anything that is not a command is the run's overrides."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _dispatch()
+    except (Terminated, KeyboardInterrupt) as exc:
+        print(f"custseg: {exc or 'interrupted'}; the open run, if any, is marked FAILED",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT))
+
+
+def _no_tracebacks() -> None:
+    """Libraries log the exceptions they catch with a traceback (MLflow's store does, before
+    re-raising); the user gets custseg's one-paragraph error instead, and a defect's traceback
+    goes to traceback.txt in the run's folder."""
+    base = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def _dispatch() -> None:
+    install()  # secrets masked in every log line and warning from here on
+    _no_tracebacks()
     command, rest = (sys.argv[1:2] or [""])[0], sys.argv[2:]
     if command in ("help", "-h", "--help"):
         print(HELP)

@@ -38,7 +38,7 @@ from custseg.recommend.recommenders import (
     recommend_all,
     recommend_lengths,
 )
-from custseg.redact import redact
+from custseg.redact import redact_fields
 from custseg.rules.baskets import make_baskets
 
 RFM_SETS = ("rfm", "rfm_region")  # feature sets whose personas carry an RFM label
@@ -266,8 +266,5 @@ class CustomerModel:
         """The deployable state: no training tables, no password in a tracking URI."""
         state = dict(self.__dict__)
         state.pop("training_", None)
-        tracking = self.config.tracking
-        state["config"] = self.config.model_copy(
-            update={"tracking": tracking.model_copy(update={"uri": redact(tracking.uri)})}
-        )
+        state["config"] = redact_fields(self.config)
         return state

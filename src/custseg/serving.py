@@ -5,11 +5,13 @@ segment, the persona, the cross-sell list (the blend: new items only, what the e
 scores) and the buy-again list (items the customer bought before, by frequency and recency),
 apart because they answer different questions. Baskets (product lines without customer ids,
 grouped by `invoice_id`): the shop page's "frequently bought together", from basket
-co-occurrence, for visitors with no history.
+co-occurrence, for visitors with no history. `kind` tells the three apart by their columns, for
+the answer here and for the served model's input check (`custseg.tracking.payload`) alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -35,9 +37,25 @@ def _lists(recs: pd.DataFrame, column: str) -> dict[str, list[str]]:
     return {str(c): [str(v) for v in vs] for c, vs in grouped.agg(list).items()}
 
 
+TRANSACTIONS, FEATURES, BASKETS = "transactions", "features", "baskets"
+
+
+def kind(model: CustomerModel, columns: Iterable[object]) -> str:
+    """What a table is: any of the model's feature columns makes it a features table (one row
+    per customer), customer ids make it transaction lines, items without customers a "bought
+    together" question. Decided by names alone, so that the served model's input check and the
+    answer read a payload the same way."""
+    names = set(map(str, columns))
+    if names & set(model.features_.columns_):
+        return FEATURES
+    if "customer_id" not in names and model.item_column in names:
+        return BASKETS
+    return TRANSACTIONS
+
+
 def is_basket_query(model: CustomerModel, data: pd.DataFrame) -> bool:
     """Product lines with no customer: a "bought together" question."""
-    return "customer_id" not in data.columns and model.item_column in data.columns
+    return kind(model, data.columns) == BASKETS
 
 
 def score(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +68,7 @@ def score(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
 def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
     """One row per customer. Transaction lines are cleaned here; a features table (one row per
     customer) gets recommendations resting on the segment alone: no purchase history."""
-    if {"invoice_date", "quantity"} <= set(data.columns) or "product_id" in data.columns:
+    if kind(model, data.columns) == TRANSACTIONS:
         tx = model.prepare(data)[0]
         segments = model.segment(tx, clean=False)
         history = model.history(tx)

@@ -10,7 +10,9 @@ import scipy.sparse as sp
 from custseg.recommend.buyagain import BuyAgain
 from custseg.recommend.ease import EASE
 from custseg.recommend.history import History, histories
+from custseg.recommend.itemitem import distinct_rows
 from custseg.recommend.sar import SAR
+from custseg.recommend.similarity import ItemSimilarity
 
 
 def _random_history(seed: int = 0, customers: int = 200, items: int = 30) -> History:
@@ -143,3 +145,43 @@ def test_buy_again_orders_own_items_by_decayed_frequency():
         )
         .empty
     )
+
+
+def _with_twins(seed: int = 3, customers: int = 120, items: int = 8) -> History:
+    """Few items, many customers: most histories are shared by several customers."""
+    rng = np.random.default_rng(seed)
+    dense = rng.random((customers, items)) < 0.2
+    rows, cols = np.nonzero(dense)
+    return History.from_codes(rows, cols, pd.Index([f"c{i:03d}" for i in range(customers)]),
+                              pd.Index([f"i{j:02d}" for j in range(items)]))  # fmt: skip
+
+
+def test_distinct_rows_groups_exactly_the_equal_histories():
+    h = _with_twins()
+    m = h.matrix.tocsr()
+    distinct, owner = distinct_rows(m)
+    by_items = {}
+    want = [by_items.setdefault(tuple(m[i].indices), len(by_items)) for i in range(m.shape[0])]
+    assert distinct.shape[0] == len(by_items) < m.shape[0]
+    np.testing.assert_array_equal(owner, want)  # first-seen numbering, like the tuples'
+    assert (distinct[owner] != m).nnz == 0
+
+
+@pytest.mark.parametrize("model", ["ease", "similarity"])
+def test_customers_with_the_same_items_get_the_lists_each_would_get_alone(model):
+    h = _with_twins()
+    if model == "ease":
+        fitted = EASE(20.0).fit_history(h)
+    else:  # neighbours learned from the customers' own rows, as SAR does
+        fitted = ItemSimilarity().fit(h.matrix.tocsr(), h.item_labels.to_numpy(), top_n=8)
+    recs = fitted.recommend(h, k=4)
+    lists = {c: g[["item", "score", "reason"]].astype(str).values.tolist()
+             for c, g in recs.groupby("customer_id", observed=True, sort=False)}  # fmt: skip
+    rows = h.matrix.tocsr()
+    seen = set()
+    for i, c in enumerate(h.customers):
+        items = [h.item_labels[j] for j in rows[i].indices]
+        alone = fitted.recommend({c: items}, k=4)[["item", "score", "reason"]]
+        assert lists.get(c, []) == alone.astype(str).values.tolist()
+        seen.add(tuple(items))
+    assert len(seen) < len(h.customers)  # the twins this test is about were there

@@ -65,7 +65,7 @@ def test_markdown_content(written: tuple[Path, Path], report_input: ReportInput)
     for fig in report_input.figures.values():
         assert f"(figures/{fig.name})" in md
     for label in map(str, range(8)):
-        assert f"## Segment {label}: Persona <{label}> & friends" in md
+        assert f"## Segment {label}: Persona &lt;{label}&gt; &amp; friends" in md
     assert "RFM label: RFM-0" in md and "RFM label: RFM-3" not in md
     assert "- Send offer 2" in md
     assert "hit_rate@10" in md and "391,234" in md and "n_clusters" in md

@@ -21,6 +21,7 @@ RULE_KEYS = {
     "nonpositive_quantity": "clean.drop_nonpositive_quantity=false",
     "nonpositive_price": "clean.drop_nonpositive_price=false",
     "non_product_codes": "clean.non_product_codes=[] clean.non_product_patterns=[]",
+    "date_outliers": "clean.drop_date_outliers=false",
     "outliers": "clean.outliers.method=none",
 }
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.clean.report import CleaningError, CleaningReport, nothing_left
+from custseg.clean.window import far_dates, report_far
 from custseg.config.schema import Clean, Outliers
 from custseg.data.schema import has_column
 
@@ -24,12 +25,37 @@ log = logging.getLogger(__name__)
 CAPS = {"quantity": "max_quantity", "unit_price": "max_unit_price"}
 
 
-def _non_product_mask(codes: pd.Series, exact: list[str], patterns: list[str]) -> pd.Series:
-    upper = codes.astype("str").str.upper()
-    mask = upper.isin([c.upper() for c in exact])
-    for pat in patterns:
-        mask |= upper.str.contains(re.compile(pat, re.IGNORECASE), na=False)
-    return mask.fillna(False).astype(bool)
+def _by_text(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """`test` of each value as text; a categorical's categories are tested once each, not its
+    millions of rows (a missing value reads as the text 'nan', as `astype("str")` has it)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return test(values.astype("str")).to_numpy(dtype=bool)
+    per_category = test(pd.Series(values.cat.categories).astype("str")).to_numpy(dtype=bool)
+    codes = values.cat.codes.to_numpy()
+    return np.where(codes >= 0, per_category[codes], bool(test(pd.Series(["nan"])).iloc[0]))
+
+
+def _non_product_mask(codes: pd.Series, exact: list[str], patterns: list[str]) -> np.ndarray:
+    def test(text: pd.Series) -> pd.Series:
+        upper = text.str.upper()
+        mask = upper.isin([c.upper() for c in exact])
+        for pat in patterns:
+            mask |= upper.str.contains(re.compile(pat, re.IGNORECASE), na=False)
+        return mask.fillna(False).astype(bool)
+
+    return _by_text(codes, test)
+
+
+def _duplicated(tx: pd.DataFrame) -> np.ndarray:
+    """tx.duplicated(keep="first"), judged only among rows that share an invoice and product
+    with another row: an exact copy always does, and those are few of millions."""
+    if not {"invoice_id", "product_id"} <= set(tx.columns):
+        return tx.duplicated(keep="first").to_numpy()
+    shared = tx.duplicated(subset=["invoice_id", "product_id"], keep=False).to_numpy()
+    out = np.zeros(len(tx), dtype=bool)
+    if shared.any():
+        out[shared] = tx.loc[shared].duplicated(keep="first").to_numpy()
+    return out
 
 
 def clean(tx: pd.DataFrame, cfg: Clean) -> tuple[pd.DataFrame, CleaningReport]:
@@ -50,12 +76,12 @@ def clean(tx: pd.DataFrame, cfg: Clean) -> tuple[pd.DataFrame, CleaningReport]:
         note(rule, int(np.count_nonzero(hit)))
 
     if cfg.drop_duplicates:
-        drop("duplicates", tx.duplicated(keep="first"))
+        drop("duplicates", _duplicated(tx))
     if cfg.drop_missing_customer:
         drop("missing_customer", tx["customer_id"].isna())
     prefix = cfg.cancellation_prefix
     if prefix:
-        drop("cancellations", tx["invoice_id"].astype("str").str.startswith(str(prefix)))
+        drop("cancellations", _by_text(tx["invoice_id"], lambda t: t.str.startswith(str(prefix))))
     if cfg.drop_nonpositive_quantity:
         drop("nonpositive_quantity", tx["quantity"] <= 0)
     if cfg.drop_nonpositive_price:
@@ -71,6 +97,12 @@ def clean(tx: pd.DataFrame, cfg: Clean) -> tuple[pd.DataFrame, CleaningReport]:
             drop("non_product_codes", mask)
         else:
             report.skipped["non_product_codes"] = "source has no product ids"
+    far = far_dates(tx["invoice_date"], alive) if cfg.drop_date_outliers else np.zeros(0, bool)
+    if far.any():
+        drop("date_outliers", far)
+        kept = tx["invoice_date"].to_numpy()[alive]
+        report_far(tx["invoice_date"], far, pd.Timestamp(kept.min()), pd.Timestamp(kept.max()),
+                   file)  # fmt: skip
     df = tx if alive.all() else tx.loc[alive]
     for col, key in CAPS.items():
         _check_cap(df, col, key, getattr(cfg, key), file)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import codecs
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from custseg.config.targets import check_target
 from custseg.hints import did_you_mean
 
 
@@ -52,6 +53,35 @@ def _regex(value: str) -> str:
     return value
 
 
+def _selective(value: str) -> str:
+    """A pattern that matches the empty text matches every code (they are searched, not
+    matched whole): such a pattern would drop every line, never what a cleaning rule means."""
+    if re.compile(value, re.IGNORECASE).search("") is not None:
+        raise ValueError(
+            f"{value!r} matches every product code (it matches even the empty text), so every "
+            "line would be dropped; make it match something, e.g. '^GIFT_' for codes starting "
+            "with GIFT_"
+        )
+    return value
+
+
+_SAMPLE = datetime(2011, 12, 10, 10, 30, 15, tzinfo=UTC)
+
+
+def _strftime(value: str) -> str:
+    """A date layout must hold a year and only directives Python knows: written out for a
+    known date, it must read back as that date's year."""
+    hint = ("give the layout of the file's dates with %-directives, e.g. %Y-%m-%d or "
+            "%d/%m/%Y %H:%M (or null to infer it)")  # fmt: skip
+    try:
+        back = datetime.strptime(_SAMPLE.strftime(value), value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date layout Python reads ({exc}); {hint}") from exc
+    if back.year != _SAMPLE.year:
+        raise ValueError(f"{value!r} has no year in it (%Y or %y); {hint}")
+    return value
+
+
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15", "utf-16", "cp850")
 
 
@@ -67,15 +97,20 @@ def _encoding(value: str) -> str:
 
 
 Int = Annotated[int, BeforeValidator(_not_bool)]
-Float = Annotated[float, BeforeValidator(_not_bool)]
-Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=1)]  # a whole number >= 1
-Share = Annotated[float, BeforeValidator(_not_bool), Field(ge=0.0, le=1.0)]  # in [0, 1]
-Fraction = Annotated[float, BeforeValidator(_not_bool), Field(gt=0.0, lt=1.0)]  # in (0, 1)
-Positive = Annotated[float, BeforeValidator(_not_bool), Field(gt=0.0)]
+# nan and inf are refused everywhere: no threshold, weight or tolerance means anything with them
+Float = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Count = Annotated[Int, Field(ge=1)]  # a whole number >= 1
+Share = Annotated[Float, Field(ge=0.0, le=1.0)]  # in [0, 1]
+Fraction = Annotated[Float, Field(gt=0.0, lt=1.0)]  # in (0, 1)
+Positive = Annotated[Float, Field(gt=0.0)]
+Text = Annotated[str, Field(min_length=1)]  # a name, id or path: empty means nothing
 DateText = Annotated[str, AfterValidator(_iso_date)]
+DateLayout = Annotated[str, AfterValidator(_strftime)]  # a strftime layout (data.date_format)
 Regex = Annotated[str, AfterValidator(_regex)]
+CodePattern = Annotated[str, AfterValidator(_regex), AfterValidator(_selective)]
 Encoding = Annotated[str, AfterValidator(_encoding)]
-Target = Annotated[str, Field(alias="_target_", min_length=1)]  # a class for instantiate
+# a class for instantiate, checked to exist without importing it
+Target = Annotated[str, Field(alias="_target_", min_length=1), AfterValidator(check_target)]
 
 
 def switch(value: Any) -> str:

@@ -1,20 +1,34 @@
 """Rules across keys, checked right after the types: a value can be valid on its own and still
-not work with the rest (a search space over a
-parameter the algorithm lacks, a blend without a weight, what the Spark engine cannot run)."""
+not work with the rest (a search space over a parameter the algorithm lacks, a blend without a
+weight, thresholds no rule can meet, what the Spark engine cannot run). The study's own rules
+live in `checks_tuning`, the inputs' in `checks_inputs`, the stores' in `stores`; `CHECKS`
+lists them all in the order they run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from custseg.config.checks_inputs import clean_rules, data_rules, rules_item
+from custseg.config.checks_tuning import search_space_values, selection_reachable
 from custseg.config.errors import ConfigError
-from custseg.config.schema import GMM, Choices, Config, IntRange, KMeans, Recommend, Tuning
+from custseg.config.schema import (
+    GMM,
+    Choices,
+    Config,
+    IntRange,
+    KMeans,
+    Recommend,
+    Rules,
+    Tuning,
+)
+from custseg.config.stores import check_storage
 from custseg.hints import did_you_mean
 
 # what engine=spark implements (custseg.engine.spark); kept here so checking needs no pyspark
 SPARK_FEATURES = ("value_quantity", "value_quantity_price", "rfm", "basket")
 SPARK_SCALERS = ("standard",)
 TRACKING_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
-STORAGE_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")
+RULE_SOURCES = ("crosssell", "overall_rules")  # recommend.order sources built on the rules
 
 
 def _search_space(c: Config) -> None:
@@ -60,6 +74,44 @@ def _selection(c: Config) -> None:
         )
 
 
+def _metrics(c: Config) -> None:
+    m = c.metrics
+    if m.silhouette_sample_size > m.silhouette_max_exact:
+        raise ConfigError(
+            f"metrics.silhouette_sample_size={m.silhouette_sample_size} is above "
+            f"metrics.silhouette_max_exact={m.silhouette_max_exact}: the sample meant to bound "
+            "the silhouette's cost would cost more than the exact score it replaces; set "
+            f"metrics.silhouette_sample_size to at most {m.silhouette_max_exact}",
+            "metrics.silhouette_sample_size",
+        )
+
+
+def _rules(c: Config) -> None:
+    """Thresholds that no rule can meet whatever the data: a rule's lift is at most
+    1 / support of its consequent, and the consequent is itself frequent, so lift can never
+    exceed 1 / rules.min_support; and an item both required and excluded as a consequent."""
+    rules = c.rules
+    if not isinstance(rules, Rules):
+        return
+    top = 1 / rules.min_support
+    if rules.min_lift > top:
+        raise ConfigError(
+            f"rules.min_lift={rules.min_lift} can never be reached with rules.min_support="
+            f"{rules.min_support}: a rule's lift is at most 1/min_support = {top:.4g}, so no "
+            f"rule would be kept; set rules.min_lift to at most {top:.4g} (e.g. 1.0) or lower "
+            "rules.min_support",
+            "rules.min_lift",
+        )
+    cons = rules.constraints
+    both = sorted(set(cons.consequent_include) & set(cons.consequent_exclude))
+    if both:
+        raise ConfigError(
+            f"rules.constraints.consequent_include and consequent_exclude both name {both}: "
+            "an item cannot be required and excluded; remove it from one of the two lists",
+            "rules.constraints.consequent_include",
+        )
+
+
 def _recommend(c: Config) -> None:
     rec = c.recommend
     if not isinstance(rec, Recommend):
@@ -67,6 +119,25 @@ def _recommend(c: Config) -> None:
     repeated = sorted({s for s in rec.order if rec.order.count(s) > 1})
     if repeated:
         raise ConfigError(f"recommend.order names {repeated} twice", "recommend.order")
+    if not isinstance(c.rules, Rules) and set(rec.order) <= set(RULE_SOURCES):
+        raise ConfigError(
+            f"recommend.order={list(rec.order)} lists only sources built on association rules, "
+            "but rules=none mines none: every list would be empty; add a source that needs no "
+            "rules (e.g. recommend.order=[ease,similarity,popular]) or choose rules=eclat",
+            "recommend.order",
+        )
+    ev = rec.evaluate
+    if ev.cutoff is not None and ev.split == "per_customer":
+        raise ConfigError(
+            f"recommend.evaluate.cutoff={ev.cutoff} is used by split=global only; with "
+            "recommend.evaluate.split=per_customer each customer's last shopping day is the "
+            "test; set recommend.evaluate.cutoff=null or recommend.evaluate.split=global",
+            "recommend.evaluate.cutoff",
+        )
+    twice = sorted({k for k in ev.ks if ev.ks.count(k) > 1})
+    if twice:
+        raise ConfigError(f"recommend.evaluate.ks names {twice} twice; list each k once, e.g. "
+                          "[5,10,20]", "recommend.evaluate.ks")  # fmt: skip
     if rec.blend in ("weights", "learned"):  # learned falls back to them without validation
         missing = [s for s in rec.order if s not in rec.weights]
         if missing:
@@ -75,6 +146,13 @@ def _recommend(c: Config) -> None:
                 f"add e.g. recommend.weights.{missing[0]}=0.5",
                 "recommend.weights",
             )
+    if rec.blend == "weights" and not any(rec.weights.get(s, 0.0) > 0 for s in rec.order):
+        raise ConfigError(
+            f"recommend.weights: every source of recommend.order has weight 0 with "
+            "recommend.blend=weights, so no item would score; give one a weight above 0, e.g. "
+            f"recommend.weights.{rec.order[0]}=1.0",
+            "recommend.weights",
+        )
 
 
 def _scheme(uri: str) -> str:
@@ -91,14 +169,7 @@ def _stores(c: Config) -> None:
             "tracking.uri",
         )
     if isinstance(c.tuning, Tuning):
-        scheme = _scheme(c.tuning.storage)
-        if scheme not in STORAGE_SCHEMES:
-            raise ConfigError(
-                f"tuning.storage: {scheme or c.tuning.storage!r} is not an Optuna RDB storage"
-                f"{did_you_mean(scheme, STORAGE_SCHEMES)}; use sqlite:///optuna.db or a "
-                "database URL (postgresql://..., mysql://...)",
-                "tuning.storage",
-            )
+        check_storage(c.tuning.storage)
 
 
 def _spark(c: Config) -> None:
@@ -137,8 +208,10 @@ def _spark(c: Config) -> None:
         )
 
 
-CHECKS: tuple[Callable[[Config], None], ...] = (_search_space, _selection, _recommend, _stores,
-                                                _spark)  # fmt: skip
+CHECKS: tuple[Callable[[Config], None], ...] = (
+    data_rules, clean_rules, _search_space, search_space_values, _selection,
+    selection_reachable, _metrics, _rules, rules_item, _recommend, _stores, _spark,
+)  # fmt: skip
 
 
 def check(config: Config) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from custseg.hints import did_you_mean
 
@@ -62,11 +63,28 @@ def _literals(tp: Any) -> list[Any]:
     return out
 
 
-def _walk(root: type[BaseModel], loc: Sequence[Any]) -> tuple[list[str], Any, Any]:
-    """(key parts, type at the location, type of its parent) with union tags dropped."""
+def _constraints(tp: Any) -> list[Any]:
+    """The constraint objects (Ge, Le, MinLen, ...) an annotation carries, through Annotated,
+    Field(...) and unions."""
+    out: list[Any] = []
+    if get_origin(tp) is typing.Annotated:
+        base, *meta = get_args(tp)
+        for m in meta:
+            out += list(m.metadata) if isinstance(m, FieldInfo) else [m]
+        return out + _constraints(base)
+    if get_origin(tp) in (Union, types.UnionType):
+        for member in get_args(tp):
+            out += _constraints(member)
+    return out
+
+
+def _walk(root: type[BaseModel], loc: Sequence[Any]) -> tuple[list[str], Any, Any, list[Any]]:
+    """(key parts, type at the location, type of its parent, the location's constraints) with
+    union tags dropped."""
     parts: list[str] = []
     tp: Any = root
     parent: Any = None
+    meta: list[Any] = []
     i = 0
     while i < len(loc):
         part = loc[i]
@@ -82,39 +100,64 @@ def _walk(root: type[BaseModel], loc: Sequence[Any]) -> tuple[list[str], Any, An
             field = next((f for n, f in model.model_fields.items()
                           if part in (n, f.alias)), None)  # fmt: skip
             parent, tp = model, (field.annotation if field is not None else None)
+            meta = [*field.metadata, *_constraints(field.annotation)] if field else []
             parts.append(part)
         elif get_origin(_strip(tp)) is dict or any(get_origin(m) is dict for m in _members(tp)):
             d = next(m for m in _members(tp) if get_origin(m) is dict)
             key_t, val_t = get_args(d)
             if i + 1 < len(loc) and loc[i + 1] == "[key]":
-                parent, tp = d, key_t
+                parent, tp, meta = d, key_t, _constraints(key_t)
                 parts.append(str(part))
                 i += 2
                 continue
-            parent, tp = d, val_t
+            parent, tp, meta = d, val_t, _constraints(val_t)
             parts.append(str(part))
         elif isinstance(part, int):
             lst = next((m for m in _members(tp) if get_origin(m) is list), None)
             parent, tp = lst, (get_args(lst)[0] if lst is not None else None)
+            meta = _constraints(tp)
             parts.append(f"[{part}]")
         elif len(_members(tp)) > 1 and not models:
             pass  # a plain union (auto | a number) names its member: not part of the key
         else:
             parts.append(str(part))
-            parent, tp = tp, None
+            parent, tp, meta = tp, None, []
         i += 1
-    return parts, tp, parent
+    return parts, tp, parent, meta
 
 
 def _key(parts: Iterable[str]) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+BOUNDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+
+
+def allowed(tp: Any, meta: Sequence[Any]) -> str:
+    """What a value at this place may be, in words: 'a whole number from 0 to 1', 'a number
+    above 0 (or null)'; the fix a range or type error names."""
+    members = _members(tp)
+    whole = int in members and float not in members
+    noun = "a whole number" if whole else "a number"
+    bounds = {n: getattr(m, n) for m in meta for n in BOUNDS if getattr(m, n, None) is not None}
+    if "ge" in bounds and "le" in bounds:
+        text = f"{noun} from {_number(bounds['ge'])} to {_number(bounds['le'])}"
+    else:
+        text = " and ".join(f"{BOUNDS[n]} {_number(v)}" for n, v in bounds.items())
+        text = f"{noun} {text}".strip()
+    return text + (" (or null)" if type(None) in members else "")
+
+
 def _describe(error: dict[str, Any], root: type[BaseModel], prefix: str) -> tuple[str, str]:
     """(key, one sentence) for one pydantic error."""
-    parts, tp, parent = _walk(root, error["loc"])
+    parts, tp, parent, meta = _walk(root, error["loc"])
     key = _key([prefix, *parts] if prefix else parts)
     kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    nullable = type(None) in _members(tp)
     if kind == "extra_forbidden":
         siblings = []
         if isinstance(parent, type) and issubclass(parent, BaseModel):
@@ -124,33 +167,48 @@ def _describe(error: dict[str, Any], root: type[BaseModel], prefix: str) -> tupl
                      f"To add a key on purpose, write +{key}=...")  # fmt: skip
     if kind == "missing":
         return key, f"{key} is required and has no value; set {key}=... on the command line"
-    allowed = _literals(tp)
-    if kind in ("literal_error", "enum") and allowed:
-        shown = ", ".join(map(str, allowed))
-        return key, f"{key}: {given!r} is not one of {shown}{did_you_mean(str(given), allowed)}"
+    literals = _literals(tp)
+    if kind in ("literal_error", "enum") and literals:
+        shown = ", ".join(map(str, literals))
+        return key, f"{key}: {given!r} is not one of {shown}{did_you_mean(str(given), literals)}"
     if kind == "union_tag_invalid":
         field = str(ctx.get("discriminator", "")).strip("'\"")
         key = f"{key}.{field}" if field.isidentifier() else key
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         tag = str(ctx.get("tag"))
         return key, f"{key}: {tag!r} is not one of {', '.join(tags)}{did_you_mean(tag, tags)}"
+    what = allowed(tp, meta)
     if kind in ("int_parsing", "int_from_float", "int_type"):
-        return key, f"{key}: {given!r} is not a whole number"
+        return key, f"{key}: {given!r} is not a whole number; allowed: {what}"
     if kind in ("float_parsing", "float_type"):
-        return key, f"{key}: {given!r} is not a number"
+        return key, f"{key}: {given!r} is not a number; allowed: {what}"
+    if kind == "finite_number":
+        return key, f"{key}: {given!r} is not a finite number; allowed: {what}"
     if kind in ("bool_parsing", "bool_type"):
         return key, f"{key}: {given!r} is not true or false"
-    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("above", "gt"),
-              "less_than_equal": ("at most", "le"), "less_than": ("below", "lt")}
-    if kind in bounds:
-        words, name = bounds[kind]
-        return key, f"{key}: {given!r} must be {words} {ctx.get(name)}"
+    if kind in BOUNDS_ERRORS:
+        bound = BOUNDS_ERRORS[kind]
+        return key, (f"{key}: {given!r} must be {BOUNDS[bound]} {_number(ctx.get(bound))}; "
+                     f"allowed: {what}")  # fmt: skip
+    if kind == "string_too_short":
+        return key, f"{key}: empty; give a value{' (or null)' if nullable else ''}"
     if kind == "too_short":
-        return key, f"{key}: needs at least {ctx.get('min_length')} value(s), got {given!r}"
+        return key, (f"{key}: needs at least {ctx.get('min_length')} value(s), got {given!r}"
+                     f"{' (or null)' if nullable else ''}")  # fmt: skip
+    if kind == "too_long":
+        most = ctx.get("max_length")
+        return key, (f"{key}: must be empty ([]), got {given!r}" if most == 0 else
+                     f"{key}: at most {most} value(s) allowed, got {given!r}")  # fmt: skip
+    if kind in ("string_type", "list_type", "dict_type") and given is None:
+        return key, f"{key}: null is not allowed here; give a value"
     if kind == "value_error":
         return key, f"{key}: {str(ctx.get('error', error['msg']))}"
     message = str(error["msg"])
     return key, f"{key}: {message[:1].lower() + message[1:]} (got {given!r})"
+
+
+BOUNDS_ERRORS = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le",
+                 "less_than": "lt"}  # fmt: skip
 
 
 def from_validation(exc: ValidationError, root: type[BaseModel], prefix: str = "") -> ConfigError:

@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from custseg.config.base import Encoding, Float, Int, Positive, Regex, Section, Share
+from custseg.config.base import (
+    CodePattern,
+    DateLayout,
+    Encoding,
+    Float,
+    Int,
+    Positive,
+    Section,
+    Share,
+    Text,
+)
 
 # the canonical columns (custseg.data.schema.CANONICAL; a test keeps the two equal)
 Canonical = Literal[
@@ -18,7 +28,7 @@ Canonical = Literal[
 
 # -- data --------------------------------------------------------------------------------------
 class SegmentSpec(Section):
-    name: str
+    name: Text
     description: str
     share: Share
     invoices: Annotated[Float, Field(ge=1.0)]
@@ -39,24 +49,25 @@ class Generator(Section):
     anonymous_rate: Share
     cancel_rate: Share
     postage_rate: Share
-    segments: list[SegmentSpec] | None  # null: the generator's five planted segments
+    # null: the generator's five planted segments (custseg.data.synthetic allows 1 to 12)
+    segments: Annotated[list[SegmentSpec], Field(min_length=1, max_length=12)] | None
 
 
 class DemoData(Section):
-    name: str
+    name: Text
     kind: Literal["demo"]
     currency: str | None  # symbol shown before money in reports and personas; null: none
     generator: Generator
 
 
 class FileData(Section):
-    name: str
+    name: Text
     currency: str | None  # symbol shown before money in reports and personas; null: none
-    path: str
-    date_format: str | None
+    path: Text
+    date_format: DateLayout | None
     encoding: Encoding
     read_options: dict[str, Any]
-    columns: dict[Canonical, str | None]
+    columns: dict[Canonical, Text | None]
     constants: dict[Canonical, Any]
 
 
@@ -66,14 +77,14 @@ class TableData(FileData):
 
 
 class Tables(Section):
-    transactions: str
-    customers: str
-    products: str
+    transactions: Text
+    customers: Text
+    products: Text
 
 
 class Keys(Section):
-    customer: str
-    product: str
+    customer: Text
+    product: Text
 
 
 class ThreeTableData(FileData):
@@ -95,11 +106,12 @@ class Outliers(Section):
 class Clean(Section):
     drop_duplicates: bool
     drop_missing_customer: bool
-    cancellation_prefix: str | None
+    cancellation_prefix: Text | None  # null keeps cancellations; "" would be ambiguous
     drop_nonpositive_quantity: bool
     drop_nonpositive_price: bool
+    drop_date_outliers: bool
     non_product_codes: list[str]
-    non_product_patterns: list[Regex]
+    non_product_patterns: list[CodePattern]
     max_quantity: Positive | None
     max_unit_price: Positive | None
     outliers: Outliers

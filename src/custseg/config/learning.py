@@ -19,6 +19,7 @@ from custseg.config.base import (
     Section,
     Share,
     Target,
+    Text,
     switch,
 )
 
@@ -112,16 +113,20 @@ SearchSpec = Annotated[IntRange | FloatRange | Choices, Field(discriminator="typ
 class Algorithm(Section):
     target: Target
     search_space: dict[str, SearchSpec]
-    align_to: Annotated[str, Field(min_length=1)] | None  # MLflow run id whose numbers to keep
+    align_to: Text | None  # MLflow run id whose numbers to keep
 
     def params(self) -> dict[str, Any]:
         """The estimator's own parameters (what `instantiate` passes to `_target_`)."""
         return self.model_dump(exclude={"name", "target", "search_space", "align_to"})
 
 
+# one segment is every customer: nothing to profile, compare or target apart
+Segments = Annotated[Int, Field(ge=2)]
+
+
 class KMeans(Algorithm):
     name: Literal["kmeans"]
-    n_clusters: Count
+    n_clusters: Segments
     n_init: Count
     max_iter: Count
     tol: Positive
@@ -129,7 +134,7 @@ class KMeans(Algorithm):
 
 class GMM(Algorithm):
     name: Literal["gmm"]
-    n_clusters: Count
+    n_clusters: Segments
     covariance_type: Literal["full", "tied", "diag", "spherical"]
     n_init: Count
     max_iter: Count
@@ -172,7 +177,7 @@ class Tuning(Section):
     enabled: Literal[True]
     n_trials: Count
     sampler: Literal["auto", "tpe", "nsga2", "random"]
-    storage: str
+    storage: Text
     n_jobs: Literal["auto"] | Count
     wait_timeout: Positive
     elbow: bool
@@ -192,7 +197,7 @@ PersonaKey = Literal["high_value", "bulk", "premium", "lapsed", "regular", "occa
 
 class Profiling(Section):
     top_n: Count
-    actions: dict[PersonaKey, list[str]]
+    actions: dict[PersonaKey, list[Text]]
 
 
 class Significance(Section):

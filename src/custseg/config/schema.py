@@ -9,11 +9,12 @@ run's own groups and is the one place every schema class is imported from. Cross
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag
 
-from custseg.config.base import Count, DateText, Int, Off, Section, Target, switch
+from custseg.config.base import Count, DateText, Int, Off, Section, Target, Text, switch
 from custseg.config.inputs import (
     Canonical,
     Clean,
@@ -85,15 +86,35 @@ ReportGroup = Annotated[
 ]
 
 
+# where MLflow loads a model from: its own URIs, a local path, or an artifact store's URL
+MODEL_SCHEMES = ("runs", "models", "file", "s3", "gs", "wasbs", "abfss", "hdfs", "dbfs",
+                 "mlflow-artifacts", "http", "https")  # fmt: skip
+
+
+def _model_uri(value: str) -> str:
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):", value)  # one letter: a Windows drive
+    if scheme and scheme.group(1).lower() not in MODEL_SCHEMES:
+        raise ValueError(
+            f"{value!r}: {scheme.group(1)!r} is not a place MLflow loads models from; use "
+            "runs:/RUN_ID/model, models:/NAME/VERSION or a local folder"
+        )
+    if value.startswith(("runs:/", "models:/")) and not value.split(":/", 1)[1].strip("/"):
+        raise ValueError(f"{value!r} names no run or model; e.g. runs:/RUN_ID/model or "
+                         "models:/custseg/1")  # fmt: skip
+    return value
+
+
 class Monitoring(Section):
     split: DateText | None
-    model: str | None  # a logged model (runs:/ID/model, models:/NAME/V) instead of fitting A
+    # a logged model (runs:/ID/model, models:/NAME/V) instead of fitting A
+    model: Annotated[Text, AfterValidator(_model_uri)] | None
 
 
 class Tracking(Section):
     uri: Annotated[str, Field(min_length=1)]
     experiment: Annotated[str, Field(min_length=1)]
-    register_as: str | None
+    register_as: Text | None
+    timeout: Count  # seconds a tracking server gets to answer: the check before a run, each request
 
 
 class LocalEngine(Section):
@@ -101,11 +122,24 @@ class LocalEngine(Section):
     target: Target
 
 
+SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)(,[0-9]+)?\])?|yarn|(spark|k8s|mesos)://\S+")
+
+
+def _spark_master(value: str) -> str:
+    if not SPARK_MASTER.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Spark master; use local[N] (N cores here), local[*], "
+            "spark://HOST:7077, yarn or k8s://HOST:PORT"
+        )
+    return value
+
+
 class SparkEngine(Section):
     name: Literal["spark"]
     target: Target
-    master: Annotated[str, Field(min_length=1)]
-    app_name: str
+    # spark.master: local, local[N], local[*], spark://HOST:PORT, yarn, k8s://..., mesos://...
+    master: Annotated[str, AfterValidator(_spark_master)]
+    app_name: Text
     conf: dict[str, str]
     parallelism: Count
 
@@ -135,7 +169,7 @@ class Config(Section):
     tracking: Tracking
     engine: Engine
     seed: Annotated[Int, Field(ge=0, le=2**32 - 1)]
-    run_name: str | None
+    run_name: Text | None  # null: the name custseg makes up (data/features/algorithm)
     paths: Paths
 
 

@@ -17,6 +17,8 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from custseg.data.errors import SchemaError, rows_where, source_named
+from custseg.data.ids import refuse_booleans
+from custseg.notices import warn
 
 _DATE_FIX = "export dates as text in one layout (e.g. 2011-02-01 10:30) and set data.date_format"
 # the range of datetime64[ns], the dtype every stage downstream relies on
@@ -110,6 +112,8 @@ def parse_dates(
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s
     else:
+        refuse_booleans(s, file, column, source_column, "dates",
+                        f"map the date column with data.columns.{column}=<your column>")
         as_number = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if date_format and (as_number or s.dtype == object):  # 20110201 read as a number
             s = s.map(_whole_number_text)
@@ -196,3 +200,17 @@ def parse_dates(
             "correct the year (a typo, or a placeholder such as 9999-12-31)",
         )
     return out.astype("datetime64[ns]")
+
+
+def warn_single_day(dates: pd.Series, file: str) -> None:
+    """Warn when every line falls on one day: nothing measured over time means anything (the
+    run goes on: segments by basket and spend still do)."""
+    if len(dates) == 0 or dates.min().normalize() != dates.max().normalize():
+        return
+    warn(
+        "data.single_day",
+        f"{file}: column 'invoice_date': all {len(dates):,} lines are on "
+        f"{dates.min().date()}: recency, tenure and visits are the same for every customer, and "
+        "the recommendations cannot be evaluated (that needs lines before and after a cut-off "
+        "day). Load a file that spans several days (weeks, for segments by buying rhythm)",
+    )

@@ -55,7 +55,9 @@ def add_dirt(
     parts.append(dup)
 
     out = pd.concat(parts, ignore_index=True)
-    out = out.iloc[rng.permutation(len(out))].sort_values("invoice_date", kind="stable")
+    shuffled = rng.permutation(len(out))  # shuffled, then a stable sort by date: one take
+    dates = out["invoice_date"].to_numpy()[shuffled]
+    out = out.iloc[shuffled[np.argsort(dates, kind="stable")]]
     dirt = {
         "postage": len(post),
         "cancellations": len(canc),

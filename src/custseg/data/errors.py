@@ -7,6 +7,8 @@ all raise `SchemaError` and describe rows and source columns the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 
@@ -45,3 +47,12 @@ def rows_where(mask: pd.Series, values: pd.Series | None = None) -> str:
 def source_named(source_column: str | None) -> str:
     """' (source column 'X')' or '': the name the user's file has, not only the canonical one."""
     return f" (source column '{source_column}')" if source_column else ""
+
+
+def names_shown(names: Iterable[object], limit: int = 40, width: int = 60) -> str:
+    """A file's column names for a message: at most `limit` of them, each cut to `width`
+    characters (a file with no line breaks has one 'name' the size of the file)."""
+    text = [str(n) for n in names]
+    cut = [n if len(n) <= width else f"{n[: width - 3]}..." for n in text[:limit]]
+    more = f" and {len(text) - limit} more" if len(text) > limit else ""
+    return f"{cut}{more}"

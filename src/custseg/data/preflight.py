@@ -18,11 +18,17 @@ from pathlib import Path
 import pandas as pd
 
 from custseg.config.schema import DemoData, FileData, TableData, ThreeTableData
+from custseg.data.columns import ambiguities
 from custseg.data.dates import AmbiguousDates, parse_dates
-from custseg.data.errors import SchemaError, rows_where, source_named
+from custseg.data.errors import SchemaError, names_shown, rows_where, source_named
+from custseg.data.files import expand
 from custseg.data.guess import Guess, guess_map
-from custseg.data.readers import check_separator, read_table
-from custseg.data.schema import NUMERIC_COLUMNS, to_number
+from custseg.data.header import check_separator
+from custseg.data.ids import line_breaks, refuse_booleans, single_values
+from custseg.data.numbers import to_number
+from custseg.data.readers import read_table
+from custseg.data.schema import ID_COLUMNS, NUMERIC_COLUMNS
+from custseg.data.sources import check_number_options, read_options
 from custseg.hints import close_matches
 
 log = logging.getLogger(__name__)
@@ -54,7 +60,7 @@ class MapError(SchemaError):
                  headers: Mapping[str, list[str]]) -> None:  # fmt: skip
         self.problems = problems
         items = "".join(f"\n  ({i}) {p.render(file)}" for i, p in enumerate(problems, 1))
-        has = "; ".join(f"{Path(f).name if f != file else 'the file'} has {cols[:40]}"
+        has = "; ".join(f"{Path(f).name if f != file else 'the file'} has {names_shown(cols)}"
                         for f, cols in headers.items())  # fmt: skip
         super().__init__(
             file,
@@ -81,7 +87,7 @@ class Sample:
 
 
 def _read(path: Path, fmt: str, cfg: FileData, nrows: int) -> pd.DataFrame:
-    raw = read_table(path, fmt, cfg.read_options, cfg.encoding, nrows=nrows)
+    raw = read_table(path, fmt, read_options(cfg, path), cfg.encoding, nrows=nrows)
     check_separator(raw, str(path))
     return raw
 
@@ -90,18 +96,20 @@ def _table_sample(cfg: TableData, nrows: int) -> Sample:
     if cfg.path in ("", "???"):
         raise SchemaError(f"data config '{cfg.name}'", None, "no file given (data.path)",
                           "set data.path=FILE on the command line")  # fmt: skip
-    path = Path(cfg.path).expanduser()
+    path = expand(cfg.path)
     raw = _read(path, cfg.format, cfg, nrows)
     file = str(path)
     names = list(map(str, raw.columns))
-    values = {str(c): raw[c] for c in raw.columns}
+    values: dict[str, pd.Series] = {}
+    for i, c in enumerate(raw.columns):  # a name a Parquet file repeats: its first column
+        values.setdefault(str(c), raw.iloc[:, i])
     return Sample(file, {file: names}, values, dict.fromkeys(names, file), len(raw), {file: raw})
 
 
 def _three_table_sample(cfg: ThreeTableData, nrows: int) -> Sample:
     """Each file's sample; the joined table's column names as pandas' merge would make them
     (a name both sides have gets the right table's suffix), each taken from its own file."""
-    folder = Path(cfg.path).expanduser()
+    folder = expand(cfg.path)
     if not folder.is_dir():
         missing = "" if folder.exists() else " (it does not exist)"
         raise SchemaError(str(folder), None, f"not a folder{missing}",
@@ -172,8 +180,15 @@ def _value_problem(canon: str, src: str, sample: Sample, cfg: FileData) -> Probl
     key = f"data.columns.{canon}"
     try:
         if canon == "invoice_date":
-            parse_dates(values, file, canon, cfg.date_format, src)
-        elif canon in NUMERIC_COLUMNS:
+            parse_dates(single_values(values, file, canon, src), file, canon, cfg.date_format,
+                        src)  # fmt: skip
+        elif canon not in NUMERIC_COLUMNS:  # ids and names: one value per cell, ids no flags
+            values = single_values(values, file, canon, src)
+            if canon in ID_COLUMNS:
+                refuse_booleans(values, file, canon, src, "ids",
+                                f"map the id column with data.columns.{canon}=<your column>")
+                line_breaks(values.astype("str"), file, canon, src, ids=True)
+        else:
             numbers = to_number(values, file, canon, src)
             if canon != "weight" and numbers.isna().any() and (
                 canon == "quantity" or numbers.notna().any()
@@ -197,9 +212,20 @@ def check_map(cfg: FileData, sample: Sample) -> list[Problem]:
                if s is not None and c not in constants and s not in sample.values]  # fmt: skip
     guesses = guess_map(sample.values) if absent else {}  # hints only when something is absent
     problems += [_missing(canon, src, sample, guesses) for canon, src in absent]
+    duplicates = {k: v for f in sample.frames.values() for k, v in f.attrs.get("duplicates",
+                                                                               {}).items()}
+    names = [str(c) for f in sample.frames.values() for c in f.columns]
+    doubts = ambiguities(cfg.columns, constants, names if len(sample.frames) == 1
+                         else sample.values, duplicates)  # fmt: skip
+    for doubt in doubts:
+        file = sample.origin.get(doubt.column, sample.file)
+        problems.append(Problem(file, f"data.columns.{doubt.canon}", doubt.column,
+                                doubt.problem, doubt.fix))  # fmt: skip
     for canon, src in cfg.columns.items():
         if src is None or canon in constants or src not in sample.values:
             continue
+        if any(d.column == src and d.header for d in doubts):
+            continue  # which column it means is the problem already
         if (found := _value_problem(canon, src, sample, cfg)) is not None:
             problems.append(found)
     return problems
@@ -219,5 +245,7 @@ def preflight(cfg: DemoData | TableData | ThreeTableData, nrows: int = SAMPLE_RO
     problems = check_map(cfg, sample)
     if problems:
         raise MapError(sample.file, problems, sample.rows, sample.headers)
+    if isinstance(cfg, TableData):
+        check_number_options(Path(sample.file), cfg, nrows, quiet=True)
     log.info("Column map of %s fits its header and first %s rows", sample.file,
              f"{sample.rows:,}")  # fmt: skip

@@ -8,47 +8,30 @@ this module turns each into a SchemaError naming the file, the line or byte, and
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import csv
-import gzip
 import lzma
 import re
 import zlib
 from collections.abc import Mapping
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 
 from custseg.config.base import ENCODINGS
 from custseg.data.errors import SchemaError
+from custseg.data.files import (
+    COMPRESSED,
+    check_path,
+    check_text,
+    open_bytes,
+    sniff,
+    text_not_parquet,
+)
+from custseg.data.header import check_header, duplicate_names
 from custseg.hints import did_you_mean
-
-# first bytes of formats people hand over instead of a CSV, and what to do about each
-_MAGIC = (
-    (b"PK\x03\x04", "it is a ZIP archive or an Excel .xlsx workbook: save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "it is an old Excel .xls workbook: save the sheet as CSV"),
-    (b"PAR1", "it is a Parquet file: name it .parquet or set data.format=parquet"),
-    (b"\x1f\x8b", "it is gzip-compressed: name it .csv.gz (++data.read_options.compression=gzip)"),
-    (b"\xff\xfe", "it is UTF-16 text: set data.encoding=utf-16"),
-    (b"\xfe\xff", "it is UTF-16 text: set data.encoding=utf-16"),
-)  # fmt: skip
-_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-
-
-def _sniff(path: Path) -> str | None:
-    """What the file really is when its first bytes give it away."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    return next((what for magic, what in _MAGIC if head.startswith(magic)), None)
-
-
-def _open_bytes(path: Path) -> IO[bytes]:
-    """The file's bytes as pandas sees them (decompressed by suffix, as pandas does)."""
-    opener = _COMPRESSED.get(path.suffix.lower())
-    return opener(path, "rb") if opener else open(path, "rb")  # type: ignore[return-value]
 
 
 def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> SchemaError:
@@ -56,13 +39,13 @@ def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> SchemaE
     reports a position inside its read buffer, which means nothing to a person)."""
     where = f"cannot decode as {encoding}: {exc.reason}"
     fix = f"set data.encoding to the file's encoding, or save the file as {encoding}"
-    sniffed = _sniff(path)
+    sniffed = sniff(path)
     if sniffed:
         return SchemaError(str(path), None, where, sniffed)
     decoder = codecs.getincrementaldecoder(encoding)()
     fed = lines = 0
     try:
-        with _open_bytes(path) as fh:
+        with open_bytes(path) as fh:
             while chunk := fh.read(1 << 20):
                 pending = len(getattr(decoder, "buffer", b""))
                 try:
@@ -100,7 +83,7 @@ def _parser_error(path: Path, exc: Exception, read_options: Mapping[str, Any]) -
         expected, line, saw = map(int, ragged.groups())
         shown = ""
         try:
-            with _open_bytes(path) as fh:
+            with open_bytes(path, read_options.get("compression")) as fh:
                 raw_line = next(islice(fh, line - 1, None), b"")
             encoding = str(read_options.get("encoding") or "utf-8")
             shown = f": {raw_line.decode(encoding, errors='replace').rstrip()[:120]!r}"
@@ -130,7 +113,7 @@ def _check_last_line(path: Path, raw: pd.DataFrame, read_options: Mapping[str, A
     """A plain CSV whose last line stops short of the header's fields, with no line break after
     it, is a file still being written (or cut off): pandas would pad it with empty values."""
     sep = read_options.get("sep", read_options.get("delimiter", ","))
-    compressed = path.suffix.lower() in {*_COMPRESSED, ".zip", ".zst"}
+    compressed = path.suffix.lower() in {*COMPRESSED, ".zip", ".zst"}
     if compressed or read_options.get("compression") or not isinstance(sep, str) or len(sep) != 1:
         return
     encoding = codecs.lookup(str(read_options.get("encoding") or "utf-8")).name
@@ -168,21 +151,24 @@ def _check_encoding(file: str, encoding: str) -> None:
         ) from exc
 
 
-def _not_found(path: Path) -> SchemaError:
-    parent = path.parent
-    if parent.is_dir():
-        names = [p.name for p in parent.iterdir()]
-        near = did_you_mean(path.name, names)
-        detail = near or f" (no similar name in {parent.resolve()})"
-    else:
-        detail = f" (the folder {parent.resolve()} does not exist either)"
-    return SchemaError(
-        str(path),
-        None,
-        f"file not found at {path.resolve()}{detail}",
-        "set data.path=... to an existing file (a relative path counts from the folder you "
-        "ran custseg in)",
-    )
+def _check_parquet_names(path: Path) -> None:
+    """A Parquet schema may name two columns alike; pyarrow then refuses the whole file with
+    'Multiple matches for FieldRef' and the column map could not tell them apart anyway."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError):
+        return  # not readable as Parquet: the read itself says so
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SchemaError(
+            str(path),
+            repeated[0],
+            f"the Parquet schema names {names.count(repeated[0])} columns {repeated[0]!r}"
+            + (f" (and repeats {repeated[1:]})" if len(repeated) > 1 else ""),
+            "write the file again with one column per name (rename or drop the copies)",
+        )
 
 
 def _parquet_head(path: Path, nrows: int, options: Mapping[str, Any]) -> pd.DataFrame:
@@ -195,6 +181,13 @@ def _parquet_head(path: Path, nrows: int, options: Mapping[str, Any]) -> pd.Data
         return table.to_pandas()
 
 
+def resolve_format(path: Path, fmt: str) -> str:
+    """csv or parquet: `auto` goes by the suffix."""
+    if fmt == "auto":
+        return "parquet" if path.suffix in {".parquet", ".pq"} else "csv"
+    return fmt
+
+
 def read_table(
     path: Path, fmt: str, read_options: Mapping[str, Any], encoding: str, nrows: int | None = None
 ) -> pd.DataFrame:
@@ -204,40 +197,26 @@ def read_table(
     `fmt` is csv, parquet or auto (by suffix); `encoding` applies to CSV unless `read_options`
     names its own. `nrows` reads only the header and that many rows (the preflight's sample),
     with the same errors."""
-    if not path.exists():
-        raise _not_found(path)
-    if path.is_dir():
-        inside = sorted(p.name for p in path.iterdir() if p.suffix in {".csv", ".gz", ".parquet"})
-        raise SchemaError(
-            str(path),
-            None,
-            f"is a folder, not a file{f' (it holds {inside[:5]})' if inside else ''}",
-            "set data.path to the CSV or Parquet file itself",
-        )
-    if fmt == "auto":
-        fmt = "parquet" if path.suffix in {".parquet", ".pq"} else "csv"
+    check_path(path)
+    fmt = resolve_format(path, fmt)
     if fmt not in {"csv", "parquet"}:
         raise SchemaError(str(path), None, f"unknown format {fmt!r}",
                           "set data.format to csv, parquet or auto")  # fmt: skip
-    if path.stat().st_size == 0:
-        raise SchemaError(
-            str(path),
-            None,
-            "empty file (0 bytes): no header and no rows",
-            "export the file again (a failed or unfinished export leaves an empty file)",
-        )
     options = dict(read_options)
     if nrows is not None and fmt == "csv" and not options.get("skipfooter"):
         options["nrows"] = min(nrows, options.get("nrows") or nrows)
     if fmt == "csv":
         options.setdefault("encoding", encoding)
         _check_encoding(str(path), str(options["encoding"]))
+        check_text(path, options, encoding)
+    if fmt == "parquet":
+        _check_parquet_names(path)
     try:
         if fmt == "parquet":
-            if nrows is not None:
-                return _parquet_head(path, nrows, options)
-            return pd.read_parquet(path, **options)
-        raw = pd.read_csv(path, **options)
+            raw = (pd.read_parquet(path, **options) if nrows is None
+                   else _parquet_head(path, nrows, options))  # fmt: skip
+        else:
+            raw = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError as exc:
         fix = "export the file again with its header and data rows"
         raise SchemaError(str(path), None, "empty file: no header and no rows", fix) from exc
@@ -253,9 +232,11 @@ def read_table(
             "the copy or download did not finish: wait for it, or fetch the file again",
         ) from exc
     except (OSError, ValueError) as exc:
-        sniffed = _sniff(path)
+        sniffed = sniff(path)
         if fmt == "parquet" and sniffed and "Parquet" in sniffed:
             sniffed = None  # it starts like Parquet: then it ends badly
+        elif fmt == "parquet" and sniffed is None:
+            sniffed = text_not_parquet(path)
         raise SchemaError(
             str(path),
             None,
@@ -267,23 +248,9 @@ def read_table(
                 else "check that it is a CSV file (data.format, data.read_options)"
             ),
         ) from exc
-    _check_last_line(path, raw, options)
+    check_header(path, raw)
+    if fmt == "csv":
+        _check_last_line(path, raw, options)
+        if "names" not in options and "header" not in options:
+            raw.attrs["duplicates"] = duplicate_names(path, raw, options)
     return raw
-
-
-def check_separator(raw: pd.DataFrame, file: str) -> None:
-    """One column whose name is full of ';' (or tabs, '|') is a file with another separator:
-    pandas reads it without complaint, so the mistake would surface later as missing columns."""
-    if raw.shape[1] != 1:
-        return
-    header = str(raw.columns[0])
-    for sep, name in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
-        if header.count(sep) >= 2:
-            raise SchemaError(
-                file,
-                None,
-                f"the whole header is one column ({header[:60]!r}): the file is separated by "
-                f"{name}, not ','",
-                f"add ++data.read_options.sep={name}"
-                + (" (and ++data.read_options.decimal=',' for decimal commas)" * (sep == ";")),
-            )

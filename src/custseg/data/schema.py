@@ -6,13 +6,13 @@ gate that turns a mapped frame into canonical dtypes, so later stages never re-c
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from custseg.data.dates import parse_dates
-from custseg.data.errors import SchemaError, rows_where, source_named
+from custseg.data.errors import SchemaError, names_shown, rows_where, source_named
+from custseg.data.ids import single_values, to_ids
+from custseg.data.numbers import conflicting, to_number
 from custseg.hints import did_you_mean
 
 REQUIRED: tuple[str, ...] = (
@@ -40,66 +40,6 @@ def has_column(df: pd.DataFrame, column: str) -> bool:
     return column in df.columns and bool(df[column].notna().any())
 
 
-def _to_text(s: pd.Series) -> pd.Series:
-    """Strip stray whitespace: 'cream cheese ' and 'cream cheese' are one product; a value that
-    is only whitespace is missing, not an id."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = s.cat.categories.astype("str").str.strip()
-        if cats.is_unique and not (cats == "").any():
-            return s.cat.rename_categories(cats)
-        s = s.astype("str")
-    text = s.astype("str").str.strip()
-    return text.where(text != "")
-
-
-# pandas-style hints for numbers a spreadsheet or ERP wrote for people, not programs
-_NUMBER_HINTS = (
-    (re.compile(r"[+-]?\d{1,3}(\.\d{3})*,\d+"),
-     "they use a decimal comma: add ++data.read_options.decimal=','"),
-    (re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"),
-     "they use a thousands separator: add ++data.read_options.thousands=','"),
-    (re.compile(r"\s*([$£€¥]\s*[+-]?[\d.,]+|[+-]?[\d.,]+\s*[$£€¥]|[+-]?[\d.,]+\s*[A-Z]{3})\s*"),
-     "they carry a currency: export plain numbers (the currency in its own column)"),
-)  # fmt: skip
-
-
-def to_number(s: pd.Series, file: str, column: str, source_column: str | None) -> pd.Series:
-    """Floats, or a SchemaError naming the rows that are not numbers and the likely cause
-    (decimal comma, thousands separator, currency): the one reading of every numeric column."""
-    if pd.api.types.is_complex_dtype(s):
-        raise SchemaError(file, column, f"complex numbers{source_named(source_column)}",
-                          "export real numbers")  # fmt: skip
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    try:
-        out = pd.to_numeric(s, errors="coerce")
-    except (TypeError, ValueError):  # lists, bytes, ...: judge their text instead
-        out = pd.to_numeric(s.astype("str"), errors="coerce")
-    if pd.api.types.is_complex_dtype(out):
-        raise SchemaError(file, column, f"complex numbers{source_named(source_column)}",
-                          "export real numbers")  # fmt: skip
-    bad = out.isna() & s.notna()
-    if bad.any():
-        text = s[bad].astype("str")
-        fix = (
-            f"the column must hold plain numbers: correct those rows, or check that "
-            f"data.columns.{column} maps the right column"
-        )
-        for pattern, hint in _NUMBER_HINTS:
-            if text.str.fullmatch(pattern).all():
-                fix = hint
-                break
-        raise SchemaError(
-            file,
-            column,
-            f"non-numeric values in {rows_where(bad, s)}{source_named(source_column)}",
-            fix,
-        )
-    return out.astype("float64")
-
-
 def validate(
     df: pd.DataFrame,
     file: str,
@@ -113,8 +53,10 @@ def validate(
     column the user actually has; columns it leaves out were derived or set by a source (a
     derived unit price is missing where the quantity is 0, and cleaning counts those rows).
     Without it every column counts as the caller's own. Missing customer ids are allowed here:
-    dropping them is a cleaning rule with a reported count, not a load failure. The file name
-    rides along in `attrs["source"]` so later stages can name it too.
+    dropping them is a cleaning rule with a reported count, not a load failure. Ids get one
+    spelling each ('17850.0' and ' 17850' are '17850'; `custseg.data.ids` warns when that
+    merges any); cells holding lists or true/false where numbers, ids or dates belong are
+    errors. The file name rides along in `attrs["source"]` so later stages can name it too.
     """
     given = source_columns is None
     source_columns = source_columns or {}
@@ -135,7 +77,7 @@ def validate(
             file,
             col,
             f"missing required column{hint}{did_you_mean(src or col, others)}; "
-            f"present: {sorted(map(str, df.columns))}",
+            f"present: {names_shown(sorted(map(str, df.columns)))}",
             f"map the column that holds it with data.columns.{col}=<your column>"
             + (" (or null if the file has none)" if col in ABSENT_ALLOWED else ""),
         )
@@ -148,11 +90,15 @@ def validate(
         s = df[col]
         src = source_columns.get(col)
         if col == "invoice_date":
-            out[col] = parse_dates(s, file, col, date_format, src)
+            out[col] = parse_dates(single_values(s, file, col, src), file, col, date_format, src)
         elif col in NUMERIC_COLUMNS:
-            out[col] = to_number(s, file, col, src)
+            try:
+                out[col] = to_number(s, file, col, src)
+            except SchemaError as exc:
+                others = {c: df[c] for c in NUMERIC_COLUMNS if c in df.columns and c != col}
+                raise conflicting(exc, s, others) from exc.__cause__
         else:
-            out[col] = _to_text(s) if s.notna().any() else s.astype("str")
+            out[col] = to_ids(s, file, col, src)
 
     for col in NUMERIC_COLUMNS:
         if col not in out:

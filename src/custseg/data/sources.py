@@ -22,10 +22,22 @@ import pandas as pd
 
 from custseg.config.schema import DemoData, FileData, TableData, ThreeTableData
 from custseg.data import synthetic
-from custseg.data.dates import parse_dates
-from custseg.data.errors import SchemaError
-from custseg.data.readers import check_separator, read_table
-from custseg.data.schema import ABSENT_ALLOWED, CANONICAL, REQUIRED, validate
+from custseg.data.columns import ambiguities
+from custseg.data.dates import parse_dates, warn_single_day
+from custseg.data.errors import SchemaError, names_shown, rows_where
+from custseg.data.files import expand
+from custseg.data.header import check_separator
+from custseg.data.ids import line_breaks, spelled, to_ids
+from custseg.data.options import check_number_options, read_options
+from custseg.data.readers import read_table
+from custseg.data.schema import (
+    ABSENT_ALLOWED,
+    CANONICAL,
+    ID_COLUMNS,
+    REQUIRED,
+    TEXT_COLUMNS,
+    validate,
+)
 from custseg.hints import close_matches, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -65,6 +77,10 @@ def map_columns(
         )
     check_separator(raw, file)
     constants = dict(constants)
+    doubts = ambiguities(columns, constants, raw.columns, raw.attrs.get("duplicates", {}))
+    if doubts:
+        first = doubts[0]
+        raise SchemaError(file, first.column, first.problem, first.fix)
     out = pd.DataFrame(index=raw.index)
     for canon, src in columns.items():
         if src is None or canon in constants:
@@ -80,7 +96,7 @@ def map_columns(
                 str(src),
                 f"missing column (mapped to {required} '{canon}' by data.columns.{canon})"
                 f"{did_you_mean(str(src), raw.columns)}; "
-                f"the file has {list(map(str, raw.columns))}",
+                f"the file has {names_shown(raw.columns)}",
                 fix,
             )
         out[canon] = raw[src]
@@ -109,7 +125,7 @@ def map_columns(
         # that a derived id never looks like a cancellation ('C...' for customer 'C042')
         source = columns.get("invoice_date")
         day = parse_dates(out["invoice_date"], file, "invoice_date", date_format, source)
-        customer = out["customer_id"].astype("str").str.strip().fillna("?")
+        customer = spelled(out["customer_id"]).fillna("?")  # 17850.0 and 17850: one invoice
         out["invoice_id"] = day.dt.strftime("%Y-%m-%d") + "@" + customer
         derived.append("invoice_id")
 
@@ -126,6 +142,10 @@ def map_columns(
 
 def _canonical(raw: pd.DataFrame, where: Path, cfg: FileData) -> Loaded:
     """Map, derive and validate a raw frame read from `where` with the source's config."""
+    texts = [(c, s) for c, s in cfg.columns.items() if c in (*ID_COLUMNS, *TEXT_COLUMNS)
+             and c not in cfg.constants and s in raw.columns]  # fmt: skip
+    for canon, src in texts if raw.columns.is_unique else []:
+        line_breaks(raw[src], str(where), canon, src, ids=canon in ID_COLUMNS)
     mapped, derived, absent = map_columns(
         raw, str(where), cfg.columns, cfg.constants, cfg.date_format
     )
@@ -172,15 +192,44 @@ def load_table(cfg: TableData, seed: int) -> Loaded:
     if cfg.path in ("", "???"):
         raise SchemaError(f"data config '{cfg.name}'", None, "no file given (data.path)",
                           "set data.path=FILE on the command line")  # fmt: skip
-    path = Path(cfg.path).expanduser()
-    raw = read_table(path, cfg.format, cfg.read_options, cfg.encoding)
+    path = expand(cfg.path)
+    raw = read_table(path, cfg.format, read_options(cfg, path), cfg.encoding)
+    check_number_options(path, cfg)
     return _canonical(raw, path, cfg)
+
+
+def _join(joined: pd.DataFrame, tx_file: str, other: pd.DataFrame, file: str, key: str,
+          canon: str, name: str) -> pd.DataFrame:  # fmt: skip
+    """Lines joined to one lookup table on `key`, compared as ids (17850 in one file and
+    17850.0 or '17850' in the other are one key) and every line matched."""
+    which = "customer" if canon == "customer_id" else "product"
+    for frame, fname in ((joined, tx_file), (other, file)):
+        if key not in frame.columns:
+            raise SchemaError(fname, key, f"join key missing; has {names_shown(frame.columns)}",
+                              f"set data.keys.{which} to the column both files share")  # fmt: skip
+    joined, other = joined.copy(), other.copy()
+    joined[key] = to_ids(joined[key], tx_file, canon, key)
+    other[key] = to_ids(other[key], file, canon, key)
+    repeated = other[key].duplicated() & other[key].notna()
+    if repeated.any():
+        raise SchemaError(file, key, f"join key not unique: {rows_where(repeated, other[key])}",
+                          f"keep one row per {which} in {Path(file).name}")  # fmt: skip
+    joined = joined.merge(other, on=key, how="left", suffixes=("", f"_{name}"), indicator=True)
+    unmatched = joined["_merge"].eq("left_only") & joined[key].notna()
+    if unmatched.any():
+        raise SchemaError(
+            file, key, f"{int(unmatched.sum())} transaction(s) reference unknown ids, e.g. "
+            f"{joined.loc[unmatched, key].head(3).tolist()} ({rows_where(unmatched)} of "
+            f"{Path(tx_file).name})",
+            f"add those {which}s to {Path(file).name}, or check data.keys.{which}",
+        )  # fmt: skip
+    return joined.drop(columns="_merge")
 
 
 @_load.register
 def load_three_table(cfg: ThreeTableData, seed: int) -> Loaded:
     """Transactions joined to Customers and Products (the Zeotap layout); `path` is the folder."""
-    folder = Path(cfg.path).expanduser()
+    folder = expand(cfg.path)
     tables = cfg.tables
     if not folder.is_dir():
         raise SchemaError(
@@ -189,31 +238,21 @@ def load_three_table(cfg: ThreeTableData, seed: int) -> Loaded:
             "not a folder" + ("" if folder.exists() else " (it does not exist)"),
             f"set data.path to the folder holding the tables {list(tables.model_dump().values())}",
         )
-    read_options, encoding = cfg.read_options, cfg.encoding
-    tx = read_table(folder / tables.transactions, "auto", read_options, encoding)
-    customers = read_table(folder / tables.customers, "auto", read_options, encoding)
-    products = read_table(folder / tables.products, "auto", read_options, encoding)
+    tx, customers, products = (
+        read_table(folder / name, "auto", read_options(cfg, folder / name), cfg.encoding)
+        for name in (tables.transactions, tables.customers, tables.products)
+    )
 
-    joined = tx
-    for name, other, key in (
-        ("customers", customers, cfg.keys.customer),
-        ("products", products, cfg.keys.product),
+    joined, tx_file = tx, str(folder / tables.transactions)
+    duplicates = {**tx.attrs.get("duplicates", {})}
+    for name, other, key, canon in (
+        ("customers", customers, cfg.keys.customer, "customer_id"),
+        ("products", products, cfg.keys.product, "product_id"),
     ):
         file = str(folder / getattr(tables, name))
-        for frame, fname in ((joined, str(folder / tables.transactions)), (other, file)):
-            if key not in frame.columns:
-                raise SchemaError(fname, key, f"join key missing; has {list(frame.columns)}")
-        if other[key].duplicated().any():
-            dup = other.loc[other[key].duplicated(), key].head(3).tolist()
-            raise SchemaError(file, key, f"join key not unique, e.g. {dup}")
-        joined = joined.merge(other, on=key, how="left", suffixes=("", f"_{name}"), indicator=True)
-        unmatched = joined["_merge"].eq("left_only")
-        if unmatched.any():
-            ex = joined.loc[unmatched, key].head(3).tolist()
-            raise SchemaError(
-                file, key, f"{int(unmatched.sum())} transaction(s) reference unknown ids, e.g. {ex}"
-            )
-        joined = joined.drop(columns="_merge")
+        duplicates |= other.attrs.get("duplicates", {})
+        joined = _join(joined, tx_file, other, file, key, canon, name)
+    joined.attrs["duplicates"] = duplicates
     return _canonical(joined, folder, cfg)
 
 
@@ -233,6 +272,7 @@ def load(cfg: DemoData | TableData | ThreeTableData, seed: int) -> Loaded:
         raise _not_a_source(cfg)
     log.info("Loading %s (%s) from %s", cfg.name, cfg.kind, getattr(cfg, "path", "generator"))
     loaded = loader(cfg, seed)
+    warn_single_day(loaded.transactions["invoice_date"], loaded.path)
     if loaded.absent:
         log.info("Source %s has no %s", loaded.name, ", ".join(loaded.absent))
     log.info(

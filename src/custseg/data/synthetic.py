@@ -242,7 +242,8 @@ def _generate(params: DemoParams, n_cust: int, seed: int) -> Demo:
     line_prod = np.concatenate([line_prod, cons[fire]])
 
     # one line per product per invoice, in invoice order
-    uniq = np.unique(line_inv.astype(np.int64) * n_prod + line_prod)
+    uniq = np.sort(line_inv.astype(np.int64) * n_prod + line_prod)  # sort, then drop repeats:
+    uniq = uniq[np.r_[True, uniq[1:] != uniq[:-1]]]  # np.unique's hashing is slower here
     line_inv, line_prod = uniq // n_prod, uniq % n_prod
     line_cust = inv_cust[line_inv]
     qty = _units(np.array([s.quantity for s in specs])[seg[line_cust]], rng)
@@ -265,7 +266,9 @@ def _generate(params: DemoParams, n_cust: int, seed: int) -> Demo:
     inv_str = tx["invoice_no"].to_numpy()
     cancelled = tx.pop("cancelled").to_numpy()
     codes, uniques = pd.factorize(inv_str)
-    first_row = np.unique(codes, return_index=True)[1]
+    # factorize numbers invoices by first appearance: a code's first row is where it exceeds
+    # every code before it
+    first_row = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
     labels = np.char.add(np.where(cancelled[first_row], "C", ""), uniques.astype(str))
     tx["invoice_no"] = pd.Categorical.from_codes(codes, labels)
     prod_ids = np.append(products["product_id"].to_numpy(dtype=object), "POST")

@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 
 
 def run_drift(config: Config, out: Path) -> DriftResult:
+    from custseg.tracking.connect import connect
     from custseg.tracking.hooks import log_drift
     from custseg.tracking.pyfunc import load_model
     from custseg.tracking.run import tracked_run
 
+    connect(config.tracking)  # an unreachable server: exit 2 before anything is loaded
     model = None
     if config.monitoring.model:  # before the run opens: its name says which model is scored
         with step(f"load the model {config.monitoring.model}"):

@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 
 from custseg.config.schema import Config, Off, Recommend, Rules
+from custseg.features import FeatureError
 from custseg.model import CustomerModel
+from custseg.notices import warn
 from custseg.progress import step
 from custseg.recommend.codes import of_customers
 from custseg.recommend.evaluate import evaluation_detail, evaluation_table
 from custseg.recommend.history import histories
 from custseg.recommend.recommenders import BASELINES, BLEND
-from custseg.recommend.split import Truth, split
+from custseg.recommend.split import EmptySplit, Truth, split, too_small
+from custseg.segment.algorithms import ClusteringError
 
 
 @dataclass
@@ -30,6 +33,15 @@ class Evaluation:
     table: pd.DataFrame  # one row per recommender (custseg first), metric@k columns
     split: dict[str, Any]  # cut-off, rows and customers on each side, exclusions
     detail: pd.DataFrame = field(default_factory=pd.DataFrame)  # by items, segment, k, metric
+
+
+def skipped(reason: str, info: dict[str, Any]) -> Evaluation:
+    """No evaluation: the reason as a warning (tag `warning.evaluation.skipped`, a line in the
+    report) and an empty table, so no figure computed on nothing is shown as a result. The
+    split summary keeps its sizes, scores no customer and says why."""
+    warn("evaluation.skipped", f"recommendation evaluation skipped: {reason}")
+    none = {"test_customers": 0, "excluded_customers": 0, "test_items_unseen_in_training": 0}
+    return Evaluation(pd.DataFrame(), {**info, **none, "skipped": reason})
 
 
 def past_config(config: Config, model: CustomerModel) -> Config:
@@ -61,11 +73,21 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
     if not isinstance(rec, Recommend) or not isinstance(rules, Rules):
         raise ValueError("the evaluation needs rules and recommendations switched on")
     ev = rec.evaluate
-    train, truth, info = split(tx, ev.cutoff, ev.test_fraction, rules.item, ev.split)
+    try:
+        train, truth, info = split(tx, ev.cutoff, ev.test_fraction, rules.item, ev.split)
+    except EmptySplit as exc:
+        return skipped(str(exc), {"split": ev.split, "train_rows": 0, "test_rows": 0})
+    reason = too_small(train, truth, info, model.algorithm_)
+    if reason:
+        return skipped(reason, info)
     truth, n_test = _sample(truth, ev.max_customers, config.seed)
     info["scored_customers"] = f"{len(truth.customers):,} of {n_test:,}"
-    with step(f"fit the same model on the {len(train):,} lines before {info['cutoff']}"):
-        past = CustomerModel(past_config(config, model), describe=False).fit(train)
+    try:
+        with step(f"fit the same model on the {len(train):,} lines before {info['cutoff']}"):
+            past = CustomerModel(past_config(config, model), describe=False).fit(train)
+    except (ClusteringError, FeatureError) as exc:  # the window holds too little to segment
+        return skipped(f"the model could not be fitted on the {len(train):,} training lines "
+                       f"before {info['cutoff']}: {exc}", info)  # fmt: skip
     info["blend_weights"] = past.blend_.weights
     info["blend_window"] = past.blend_.window
     lines = train[of_customers(train, truth.customers)]

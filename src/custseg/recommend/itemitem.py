@@ -58,6 +58,40 @@ def _floor_of_top(dense: np.ndarray, n: int) -> np.ndarray:
     return np.partition(maxima, maxima.shape[1] - n, axis=1)[:, maxima.shape[1] - n]
 
 
+def distinct_rows(m: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The distinct rows of `m` (sorted indices) and, per row of `m`, its distinct row.
+
+    Rows are grouped by a 64-bit hash of their entries, then checked entry for entry against
+    their group's first row: if any hash collided, `m` is returned as it is (each row its own),
+    so grouping can never hand a customer another customer's list.
+    """
+    weights = np.random.default_rng(0).integers(1, 2**63, size=m.shape[1], dtype=np.uint64)
+    cum = np.zeros(m.nnz + 1, dtype=np.uint64)
+    np.cumsum(weights[m.indices], dtype=np.uint64, out=cum[1:])  # wraps: exact modulo 2**64
+    owner = pd.factorize(cum[m.indptr[1:]] - cum[m.indptr[:-1]])[0]
+    first = np.full(owner.max(initial=-1) + 1, len(owner), dtype=np.int64)
+    np.minimum.at(first, owner, np.arange(len(owner)))
+    if len(first) == m.shape[0]:
+        return m, np.arange(m.shape[0])
+    if (m != m[first[owner]]).nnz:  # a hash collision: do not group
+        return m, np.arange(m.shape[0])
+    return m[first], owner
+
+
+def shared_picks(
+    picks: list[np.ndarray], owner: np.ndarray, n_distinct: int
+) -> list[np.ndarray]:
+    """Picks made for distinct rows (first array: the distinct row, ascending), repeated for
+    every row that owns it: (row, *the other arrays), by row."""
+    at = picks[0]
+    count = np.bincount(at, minlength=n_distinct)
+    start = np.cumsum(count) - count
+    lengths = count[owner]
+    first = np.repeat(start[owner] - (np.cumsum(lengths) - lengths), lengths)
+    take = first + np.arange(len(first))
+    return [np.repeat(np.arange(len(owner)), lengths), *(p[take] for p in picks[1:])]
+
+
 def _row_step(width: int) -> int:
     """Rows of a dense float64 block of this width that fit BLOCK_BYTES."""
     return max(1, BLOCK_BYTES // (8 * max(width, 1)))
@@ -106,6 +140,9 @@ class ItemItem:
         h = hist.columns_in(pd.Index(self.items, dtype="str"), dtype, decayed=self.decayed)
         if h.nnz == 0 or self._nnz() == 0:
             return empty_recs()
+        owner = None
+        if not self.decayed:  # customers with the same items get the same list: score it once
+            h, owner = distinct_rows(h)
         rows, cols, vals, reasons = [], [], [], []
         step = _row_step(self.items.size)
         # a small catalogue's similarities multiply faster dense (same sums, in the same order)
@@ -127,12 +164,16 @@ class ItemItem:
             vals.append(v)
         if not rows:
             return empty_recs()
-        cols_all = np.concatenate(cols)
-        code, texts = self._reason_texts(np.concatenate(reasons), cols_all)
+        picks = [np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                 np.concatenate(reasons)]  # fmt: skip
+        if owner is not None:
+            picks = shared_picks(picks, owner, h.shape[0])
+        row_all, cols_all, vals_all, reasons_all = picks
+        code, texts = self._reason_texts(reasons_all, cols_all)
         labels = pd.Index(self.items[np.argsort(self._label_rank)].astype(str), dtype="str")
         return recs_from_codes(
-            np.concatenate(rows), hist.customers, self._label_rank[cols_all], labels,
-            np.concatenate(vals), self.source, code, texts, k,
+            row_all, hist.customers, self._label_rank[cols_all], labels, vals_all, self.source,
+            code, texts, k,
         )  # fmt: skip
 
     def _best_sources(self, block: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -80,6 +80,33 @@ def _last_days(tx: pd.DataFrame) -> tuple[np.ndarray, str]:
     return ((day < last) | (first == last)).to_numpy(), "each customer's last shopping day"
 
 
+class EmptySplit(ValueError):
+    """A split with no line on one side: nothing to train on, or nothing to test on."""
+
+
+def _empty(tx: pd.DataFrame, no_train: bool, cutoff: str | None, cut: str, how: str) -> str:
+    """What an empty side lacks and what would give it lines."""
+    dates = tx["invoice_date"]
+    first, last = dates.min(), dates.max()
+    span = f"the {len(tx):,} lines span {first} to {last}"
+    side = "training set (lines before the cut-off)" if no_train else "test set (lines on or " \
+        "after the cut-off)"
+    if first.normalize() == last.normalize():
+        return (f"the time split has an empty {side}: all {len(tx):,} lines are on "
+                f"{first.date()}, and a time split needs lines on at least two days; load a "
+                "longer period, or set recommend.evaluate.enabled=false")  # fmt: skip
+    if how == "per_customer":
+        return (f"the per-customer split has an empty test set: no customer shopped on two or "
+                f"more days ({span}); set recommend.evaluate.split=global or load a longer "
+                "period")  # fmt: skip
+    if cutoff is not None:
+        return (f"recommend.evaluate.cutoff={cutoff} leaves an empty {side}: {span}; set it "
+                f"between {first.date()} and {last.date()} (or null for the last "
+                "recommend.evaluate.test_fraction of the days)")  # fmt: skip
+    return (f"the cut-off {cut} leaves an empty {side}: {span}; set recommend.evaluate.cutoff "
+            f"between {first.date()} and {last.date()}")  # fmt: skip
+
+
 def split(
     tx: pd.DataFrame,
     cutoff: str | None = None,
@@ -94,11 +121,7 @@ def split(
     train = tx.loc[before].reset_index(drop=True)
     test = tx.loc[~before]
     if train.empty or test.empty:
-        dates = tx["invoice_date"]
-        raise ValueError(
-            f"this split leaves an empty {'train' if train.empty else 'test'} set "
-            f"(recommend.evaluate.cutoff={cutoff}); data spans {dates.min()} to {dates.max()}"
-        )
+        raise EmptySplit(_empty(tx, train.empty, cutoff, cut, how))
     seen, later = histories(train, item), histories(test, item)
     truth = Truth(_part(seen, later, repeated=False), _part(seen, later, repeated=True))
     never_trained = ~truth.new.item_labels.isin(seen.item_labels)
@@ -119,3 +142,23 @@ def split(
         "test_items_unseen_in_training": int(never_trained[truth.new.matrix.indices].sum()),
     }
     return train, truth, info
+
+
+def too_small(train: pd.DataFrame, truth: Truth, info: dict[str, Any], algorithm: Any) -> str:
+    """Why this split cannot evaluate anything ('' when it can): fewer training customers than
+    the segmentation needs (the model of the past would not fit), or no customer known before
+    the cut-off who buys anything after it (every figure would be 0 of 0)."""
+    sizes = [getattr(algorithm, k, None) for k in ("n_clusters", "min_cluster_size")]
+    need = max([2, *(v for v in sizes if isinstance(v, int))])
+    window = (f"{info['train_rows']:,} training line(s) before {info['cutoff']} and "
+              f"{info['test_rows']:,} test line(s) on or after it")
+    fix = ("set recommend.evaluate.cutoff to a day that leaves more lines on both sides, load a "
+           "longer period, or set recommend.evaluate.enabled=false")
+    if info["train_customers"] < need:
+        return (f"{window}: the training lines hold {info['train_customers']:,} customer(s) "
+                f"but the segmentation needs at least {need}; {fix}")  # fmt: skip
+    if len(truth.customers) == 0:
+        return (f"{window}: no customer of the training lines buys anything in the test lines "
+                f"({info['excluded_not_in_train']:,} test customer(s) are new), so there is "
+                f"nothing to score; {fix}")  # fmt: skip
+    return ""

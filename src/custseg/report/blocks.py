@@ -2,7 +2,9 @@
 
 A block is a tuple: ("h", level, text) ("p", text) ("ul", items) ("table", frame)
 ("img", caption, path) ("code", text) ("open", segment label, colour) ("close",). Keeping the
-content apart from its rendering means Markdown and HTML can never say different things.
+content apart from its rendering means Markdown and HTML can never say different things. Texts
+here are plain, data included (product names, personas, labels): each renderer escapes them
+for its own format and masks secrets, so nothing here may carry markup of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from custseg.redact import redact
 from custseg.report.figures import CAPTIONS
 from custseg.report.palette import label_key, segment_colors
 from custseg.segment.stability import verdict as stability_verdict
@@ -246,6 +249,6 @@ def build_blocks(inp: ReportInput, figures: dict[str, Path]) -> list[Block]:
         ev = ev.map(lambda v: fmt(v)).reset_index(names="recommender")
         out += [("h", 2, "Recommendation evaluation (time split)"), ("table", ev)]
 
-    out.append(("h", 2, "How to reproduce"))
-    out.append(("code", str(inp.run.get("command") or "(command not recorded)")))
+    out.append(("h", 2, "How to reproduce"))  # a password in tracking.uri=... stays masked
+    out.append(("code", redact(str(inp.run.get("command") or "(command not recorded)"))))
     return out

@@ -119,9 +119,12 @@ def make_baskets(
     if item not in ITEM_KEYS:
         raise ValueError(f"rules.item: unknown item column {item!r}; one of {list(ITEM_KEYS)}")
     if not has_column(tx, item):
+        present = [c for c in ITEM_KEYS if has_column(tx, c)]
+        fix = (f"set rules.item={present[0]}" if present else
+               "map a product column (data.columns.product_id) or use rules=none")  # fmt: skip
         raise ValueError(
-            f"rules.item: column {item!r} is absent or empty in this data; "
-            f"item columns present: {[c for c in ITEM_KEYS if has_column(tx, c)] or 'none'}"
+            f"rules.item={item}: column {item!r} is absent or empty in this data; "
+            f"item columns present: {present or 'none'}; {fix}"
         )
     min_item_count = max(int(min_item_count), 1)
 

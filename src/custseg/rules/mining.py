@@ -15,9 +15,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from custseg import notices
 from custseg.config.schema import Rules
 from custseg.rules.baskets import Baskets
 from custseg.rules.constraints import report_unknown
+from custseg.rules.empty import why_empty
 from custseg.rules.engines import ENGINES, check_engine
 from custseg.rules.guard import check_support, guard, item_counts, min_count
 from custseg.rules.rules import scope_rules
@@ -90,8 +92,9 @@ def frequent_itemsets(
     )
 
 
-def _scope_rules(b: Baskets, scope: str, cfg: Rules) -> pd.DataFrame:
-    """One scope's rules, logged with what a reader needs to judge the support chosen."""
+def _scope_rules(b: Baskets, scope: str, cfg: Rules) -> tuple[pd.DataFrame, str | None]:
+    """One scope's rules, logged with what a reader needs to judge the support chosen, and
+    when there are none, why (`custseg.rules.empty`)."""
     t0 = time.perf_counter()
     rules, sets = scope_rules(
         scope,
@@ -111,7 +114,7 @@ def _scope_rules(b: Baskets, scope: str, cfg: Rules) -> pd.DataFrame:
         {int(k): int(v) for k, v in sizes.items()}, f"{len(rules):,}",
         time.perf_counter() - t0, cfg.engine,
     )  # fmt: skip
-    return rules
+    return rules, (why_empty(b, sets, cfg) if rules.empty else None)
 
 
 def _scopes(b: Baskets, segments: pd.Series | None, min_baskets: int) -> list[tuple[str, Baskets]]:
@@ -130,6 +133,32 @@ def _scopes(b: Baskets, segments: pd.Series | None, min_baskets: int) -> list[tu
             continue
         scopes.append((str(label), b.subset(mask)))
     return scopes
+
+
+def _say_empty(empty: dict[str, str], scopes: list[tuple[str, Baskets]],
+               segments: pd.Series | None, cfg: Rules) -> None:  # fmt: skip
+    """A stage that found nothing says so (`custseg.notices`): no rule at all, or rules over
+    all baskets but none inside any segment (every segment skipped, or all empty)."""
+    if "all" in empty:
+        notices.warn("rules.no_rules", f"rules: no association rule over all baskets: "
+                     f"{empty['all']}")  # fmt: skip
+        return
+    if segments is None or not pd.Series(segments).notna().any():
+        return
+    mined = [(s, sub) for s, sub in scopes if s != "all"]
+    if not mined:
+        notices.warn(
+            "rules.no_segment_rules",
+            f"rules: no segment has rules.min_baskets={cfg.min_baskets} baskets, so no segment "
+            "has rules of its own (only the overall ones); lower rules.min_baskets",
+        )
+    elif all(s in empty for s, _ in mined):
+        largest = max(mined, key=lambda m: m[1].n_baskets)[0]
+        notices.warn(
+            "rules.no_segment_rules",
+            f"rules: no segment has rules of its own (only the overall ones); in the largest, "
+            f"segment {largest}: {empty[largest]} (a segment's support counts its own baskets)",
+        )
 
 
 def mine(
@@ -157,10 +186,15 @@ def mine(
             "items dropped as rare may be missing from their itemsets",
             low, cfg.min_item_count,
         )  # fmt: skip
+    empty: dict[str, str] = {}
     for scope, sub in scopes:
         t0 = time.perf_counter()
-        parts.append(_scope_rules(sub, scope, cfg))
+        found, why = _scope_rules(sub, scope, cfg)
+        parts.append(found)
         seconds[scope] = time.perf_counter() - t0
+        if why is not None:
+            empty[scope] = why
+    _say_empty(empty, scopes, segments, cfg)
     rules = pd.concat(parts, ignore_index=True)
     rules["segment"] = rules["segment"].astype("str")
     return rules, seconds

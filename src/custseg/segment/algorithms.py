@@ -146,9 +146,12 @@ def check_input(est: BaseEstimator, X: np.ndarray) -> None:
     for key in _SIZE_PARAMS:
         value = getattr(est, key, None)
         if isinstance(value, numbers.Integral) and value > n:
+            # a density group as large as the data is one segment at most: a quarter leaves
+            # room for several
+            room = f" (e.g. {max(2, n // 4)}, so several can form)" if key != "n_clusters" else ""
             raise ClusteringError(
                 f"segment.{key}={value} but only {n} customers are left after cleaning; "
-                f"set segment.{key} to at most {n} (with tuning=optuna also "
+                f"set segment.{key} to at most {n}{room} (with tuning=optuna also "
                 f"segment.search_space.{key}.high), or load more data"
             )
     bad = ~np.isfinite(X).all(axis=1)

@@ -9,15 +9,17 @@ import numpy as np
 
 from custseg.config.schema import GMM, KMeans, Metrics, Segment
 from custseg.segment.algorithms import build, fit_labels
+from custseg.segment.found import check_found
 from custseg.segment.metrics import segmentation_metrics
 from custseg.segment.stability import Stability, bootstrap
 
 
-def evaluate(
+def fit_scored(
     X: np.ndarray, algorithm: Segment, seed: int, metrics: Metrics
 ) -> tuple[dict[str, float], np.ndarray, Any]:
     """Fit `algorithm` (a `segment` config block) on X; return its metrics, labels and the
-    fitted estimator."""
+    fitted estimator, whatever it found: a tuning trial with one segment is a poor trial,
+    not an error (the study judges it)."""
     est = build(algorithm.target, algorithm.params(), seed)
     labels = fit_labels(est, X)
     scores = segmentation_metrics(
@@ -28,6 +30,16 @@ def evaluate(
         seed=seed,
     )
     return scores | est.quality(X), labels, est
+
+
+def evaluate(
+    X: np.ndarray, algorithm: Segment, seed: int, metrics: Metrics
+) -> tuple[dict[str, float], np.ndarray, Any]:
+    """`fit_scored` for the model a run keeps: fewer than two segments is an error, fewer
+    than asked a warning (`custseg.segment.found`)."""
+    fit = fit_scored(X, algorithm, seed, metrics)
+    check_found(X, algorithm, fit[0])
+    return fit
 
 
 def stability(

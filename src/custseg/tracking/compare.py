@@ -20,7 +20,11 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from custseg.config import load
+from custseg.config.schema import Tracking
+from custseg.redact import redact
 from custseg.report import study_plots as plots
+from custseg.tracking.connect import connect
+from custseg.tracking.stale import sweep
 
 STABILITY = ["stability.ari_mean", "stability.jaccard_min"]
 COLUMNS = ["run_name", "data", "features", "algorithm", "params", "status", "n_customers",
@@ -50,10 +54,12 @@ def runs_table(
 ) -> pd.DataFrame:
     """One row per parent run (Optuna trial runs left out), ranked best first."""
     sel = {**default_selection(), **(selection or {})}
+    connect(Tracking(uri=uri, experiment=experiment, register_as=None, timeout=30))
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
-        raise SystemExit(f"custseg-compare: no experiment {experiment!r} in {uri}")
+        raise SystemExit(f"custseg-compare: no experiment {experiment!r} in {redact(uri)}")
+    sweep(client, [exp.experiment_id])  # a run whose process died shows as KILLED, not RUNNING
     rows = []
     for r in client.search_runs([exp.experiment_id], max_results=50_000):
         if "mlflow.parentRunId" in r.data.tags:

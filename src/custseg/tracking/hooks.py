@@ -124,10 +124,12 @@ def _recommend(t: Tracker, r: RunResult) -> None:
 def _evaluate(t: Tracker, r: RunResult) -> None:
     assert r.evaluation is not None
     table, split = r.evaluation.table, r.evaluation.split
+    t.json(split, "evaluation_split.json")
+    if "skipped" in split:  # holdout.skipped(): the reason is the tag warning.evaluation.skipped
+        return
     t.table(table, "recommendation_evaluation")
     if len(r.evaluation.detail):
         t.table(r.evaluation.detail, "recommendation_evaluation_detail")
-    t.json(split, "evaluation_split.json")
     t.metrics({f"eval.{name}.{col.replace('@', '_at_')}": float(v)
                for name, row in table.iterrows() for col, v in row.items()})  # fmt: skip
     t.metrics({"eval.test_customers": split["test_customers"],

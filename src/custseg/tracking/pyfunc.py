@@ -1,15 +1,24 @@
 """The fitted CustomerModel as an MLflow pyfunc model: `mlflow models serve`, `custseg score`
 and `custseg drift` load the very object the run fitted and evaluated, and call its `score`.
 
-The wrapper only unpickles the model and forwards `predict`; there is no second implementation
-of scoring here. Input: canonical transaction lines (or a features table); output: one row per
+The wrapper only unpickles the model, checks the payload against the model's input contract
+(`custseg.tracking.payload`) and forwards it to `score`; there is no second implementation of
+scoring here. Input: canonical transaction lines (or a features table); output: one row per
 customer with segment, persona, the cross-sell items with their sources and the buy-again items
 (as lists); product lines without customers get "bought together" items per basket instead.
+
+A refused payload leaves `predict` as an MlflowException with error code BAD_REQUEST, which
+MLflow's scoring server answers as HTTP 400 with a JSON body: `message` (MLflow puts the
+input's repr in front of ours) and `errors`, one record per problem with its `field`,
+`problem`, `fix` and `rows`. Anything else the model raises is logged here with its traceback
+and answered as a bare 500: a traceback (server paths, library versions) never reaches a client,
+as it would if an exception other than an MlflowException left `predict`.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import tempfile
 import warnings
 from pathlib import Path
@@ -19,12 +28,16 @@ import cloudpickle
 import mlflow
 import mlflow.pyfunc
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models.signature import ModelSignature
+from mlflow.protos.databricks_pb2 import BAD_REQUEST, INTERNAL_ERROR
 from mlflow.types.schema import Array, ColSpec, Schema
 
 from custseg.data.schema import ABSENT_ALLOWED, CANONICAL, REQUIRED
 from custseg.model import CustomerModel
+from custseg.tracking import payload
 
+log = logging.getLogger(__name__)
 _TEXT = ("customer_id", "invoice_id", "invoice_date", "product_id", "product_name", "category",
          "region")  # fmt: skip
 
@@ -37,21 +50,31 @@ class CustomerModelPyfunc(mlflow.pyfunc.PythonModel):
             self.model: CustomerModel = cloudpickle.load(fh)
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        return self.model.score(pd.DataFrame(model_input))
+        try:
+            return self.model.score(payload.check(self.model, model_input))
+        except ValueError as err:  # custseg's errors for bad input are ValueErrors
+            refused = payload.refusal(err)
+            log.info("%s", refused)
+            raise MlflowException(str(refused), BAD_REQUEST, errors=refused.errors()) from None
+        except Exception:
+            log.exception("scoring failed on a payload that passed the input check")
+            raise MlflowException(
+                "the model failed on this payload; the server log has the details",
+                INTERNAL_ERROR,
+            ) from None
 
 
-def signature(model: CustomerModel, example: pd.DataFrame) -> ModelSignature:
-    """Every input column optional: the same model takes transactions or a features table."""
-    cols = [ColSpec("string" if c in _TEXT else "double", c, required=False) for c in example]
-    cols += [ColSpec("double", c, required=False) for c in model.features_.columns_
-             if c not in example]  # fmt: skip
+def signature() -> ModelSignature:
+    """Outputs only. An input schema would make MLflow drop every column it does not declare
+    before the model sees the payload, so a misspelt column could not be refused; the input
+    contract is `payload.contract`, in the MLmodel metadata, and the model checks it."""
     outputs = [
         ColSpec("string", "customer_id"), ColSpec("long", "segment"),
         ColSpec("string", "persona"), ColSpec("string", "persona_key"),
         ColSpec(Array("string"), "recommendations"), ColSpec(Array("string"), "sources"),
         ColSpec(Array("string"), "buy_again"),
     ]  # fmt: skip
-    return ModelSignature(inputs=Schema(cols), outputs=Schema(outputs))
+    return ModelSignature(outputs=Schema(outputs))
 
 
 def input_example(tx: pd.DataFrame, customers: int = 3) -> pd.DataFrame:
@@ -94,8 +117,9 @@ def log_model(model: CustomerModel, example: pd.DataFrame, register_as: str | No
                 name="model",
                 python_model=CustomerModelPyfunc(),
                 artifacts={"model": str(path)},
-                signature=signature(model, example),
+                signature=signature(),
                 input_example=example,
+                metadata={"custseg_input": payload.contract(model)},
                 pip_requirements=requirements(),
             )
     if not register_as:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -26,26 +27,55 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from custseg.atomic import atomic_path, sqlite_init_lock
 from custseg.config.schema import Tracking
 from custseg.redact import redact
+from custseg.tracking.connect import connect, view_line
+from custseg.tracking.stale import owner_tags, sweep
 
 log = logging.getLogger(__name__)
 MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
 CSV_MAX_ROWS = 1_048_575  # a spreadsheet opens at most 1,048,576 rows (one is the header)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as a formula
+_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"  # "-1" and "2.5e3" are numbers, not code
+
+
+def _safe_values(values: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula, with a leading quote."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype("str")
+    number = text.str.fullmatch(_NUMBER, na=False)
+    risky = values.notna() & text.str.startswith(_FORMULA) & ~number
+    return values.astype("object").where(~risky, "'" + text) if risky.any() else values
+
+
+def _safe_label(label: Any) -> Any:
+    if isinstance(label, str) and label.startswith(_FORMULA) and not re.fullmatch(_NUMBER, label):
+        return "'" + label
+    return label
+
+
+def _safe_index(index: pd.Index) -> pd.Index:
+    """An index or the column headers, every level and the level names."""
+    if isinstance(index, pd.MultiIndex):
+        levels = [_safe_index(level) for level in index.levels]
+        index = index.set_levels(levels, verify_integrity=False)
+        return index.set_names([_safe_label(n) for n in index.names])
+    values = pd.Series(index, copy=False)
+    safe = _safe_values(values)
+    name = _safe_label(index.name)
+    return index.rename(name) if safe is values else pd.Index(safe, name=name)
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading quote (CSV only; the
-    Parquet copy keeps the exact values)."""
+    """The frame with every cell, index entry and header (each level, each level's name) that a
+    spreadsheet would run as a formula given a leading quote (CSV only; the Parquet copy keeps
+    the exact values). Segment labels like "-1" and numbers stay as they are."""
     out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        text = s.astype("str")
-        number = text.str.fullmatch(r"[+-]?\d+(\.\d+)?", na=False)  # "-1" is a label, not code
-        risky = s.notna() & text.str.startswith(_FORMULA) & ~number
-        if risky.any():
-            out[col] = s.astype("object").where(~risky, "'" + text)
+    headers = out.columns
+    out.columns = pd.RangeIndex(len(headers))  # by position: headers may repeat
+    for i in range(len(headers)):
+        out[i] = _safe_values(out[i])
+    out.columns = _safe_index(headers)
+    out.index = _safe_index(out.index)
     return out
 
 
@@ -105,14 +135,14 @@ class Tracker:
         Through the client, not the fluent API: trials may finish on several threads at once
         (MLflow's active run is per thread), and a create + one batch + end is three writes.
         """
-        tags = {**self._source_tags, MLFLOW_PARENT_RUN_ID: self.run_id,
-                **{k: str(v) for k, v in (tags or {}).items()}}  # fmt: skip
+        tags = {**self._source_tags, **owner_tags(), MLFLOW_PARENT_RUN_ID: self.run_id,
+                **{k: redact(str(v)) for k, v in (tags or {}).items()}}  # fmt: skip
         run = self._client.create_run(self.run.info.experiment_id, run_name=run_name, tags=tags)
         now = int(time.time() * 1000)
         self._client.log_batch(
             run.info.run_id,
             metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            params=[Param(k, str(v)) for k, v in params.items()],
+            params=[Param(k, redact(str(v))) for k, v in params.items()],
         )
         self._client.set_terminated(run.info.run_id, "FINISHED")
         return run.info.run_id
@@ -148,38 +178,52 @@ class Tracker:
         return self.text(json.dumps(obj, indent=2, default=str), name)
 
 
+def _end(run: mlflow.ActiveRun, reason: str) -> None:
+    """Mark the run FAILED with `reason`; a store that has gone away cannot hide the error
+    that ended the run."""
+    try:
+        mlflow.set_tag("failure_reason", reason[:5000])
+        mlflow.end_run(status="FAILED")
+    except Exception as exc:
+        log.warning("Could not mark run %s FAILED: %s", run.info.run_id, exc)
+
+
 @contextmanager
 def tracked_run(
     tracking: Tracking, run_name: str, artifact_dir: Path | None = None
 ) -> Iterator[Tracker]:
     """Open the parent run; on any exception mark it FAILED with the reason and re-raise.
 
+    First `connect`: secrets masked from here on, and a tracking server that does not answer
+    within tracking.timeout stops the job (ConfigError, exit 2) before any run exists.
     Under `mlflow run` the project launcher has already created a run (MLFLOW_RUN_ID); we log
     into that one instead of opening a second.
     """
     uri = tracking.uri
+    connect(tracking)
     experiment_id = None
     with sqlite_init_lock(uri):  # parallel workers on a fresh SQLite store: one creates the schema
         mlflow.set_tracking_uri(uri)
         if not os.environ.get("MLFLOW_RUN_ID"):
             experiment_id = mlflow.set_experiment(tracking.experiment).experiment_id
+            sweep(MlflowClient(), [experiment_id])  # runs whose process died: KILLED
     own_dir = artifact_dir is None  # no local copy wanted: a temp folder, removed at the end
     tmp = Path(tempfile.mkdtemp(prefix="custseg-")) if own_dir else artifact_dir
     # an explicit experiment id: a worker that lost the race to create it still logs there
     run_name = redact(run_name)
     run = mlflow.start_run(run_name=run_name, experiment_id=experiment_id)
-    mlflow.set_tag("mlflow.runName", run_name)
+    mlflow.set_tags({"mlflow.runName": run_name, **owner_tags()})
     log.info("MLflow run %s (%s) in %s", run.info.run_id, run_name, redact(uri))
     try:
         yield Tracker(run, tmp)
     except BaseException as exc:
         reason = redact(f"{type(exc).__name__}: {exc}")
-        mlflow.set_tag("failure_reason", reason[:5000])
-        mlflow.end_run(status="FAILED")
+        _end(run, reason)
         log.error("Run %s FAILED: %s", run.info.run_id, reason)
         raise
     else:
         mlflow.end_run(status="FINISHED")
     finally:
+        view_line(uri, run)
         if own_dir:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -12,14 +12,18 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.tracking import MlflowClient
 
 from custseg.atomic import atomic_path
 from custseg.config import ConfigError, load
-from custseg.config.schema import Data
+from custseg.config.schema import Data, Tracking
 from custseg.data import sources
 from custseg.data.errors import SchemaError
 from custseg.data.preflight import preflight
+from custseg.redact import redact
+from custseg.tracking.connect import connect
 from custseg.tracking.pyfunc import load_model
+from custseg.tracking.stale import owner_tags, sweep
 
 log = logging.getLogger(__name__)
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}  # --out suffix -> format
@@ -59,16 +63,17 @@ def score(
     model_uri: str, data_cfg: Data, out: Path, tracking_uri: str, experiment: str
 ) -> pd.DataFrame:
     """Score every customer of a source with the logged model; log params, shares, scores."""
+    connect(Tracking(uri=tracking_uri, experiment=experiment, register_as=None, timeout=30))
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=f"score/{data_cfg.name}") as run:
+    sweep(MlflowClient(), [mlflow.set_experiment(experiment).experiment_id])
+    with mlflow.start_run(run_name=f"score/{data_cfg.name}", tags=owner_tags()) as run:
         mlflow.log_params({"model_uri": model_uri, "data.name": data_cfg.name,
                            "data.path": str(getattr(data_cfg, "path", ""))})  # fmt: skip
         try:
             tx = sources.load(data_cfg, 0).transactions
             scores = load_model(model_uri, tracking_uri).score(tx)
         except Exception as exc:
-            mlflow.set_tag("failure_reason", f"{type(exc).__name__}: {exc}"[:5000])
+            mlflow.set_tag("failure_reason", redact(f"{type(exc).__name__}: {exc}")[:5000])
             mlflow.end_run(status="FAILED")
             raise
         shares = scores["segment"].value_counts(normalize=True)

@@ -10,7 +10,8 @@ can re-check a choice from a study's stored trials.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from custseg.config.schema import Selection
 from custseg.segment.algorithms import UNASSIGNED
+from custseg.tuning.outcome import TuningError
 
 WORST = (-1.0, 1e6)  # objective values of a degenerate trial (one segment or no segment)
 STABILITY = "stability.ari_mean"  # a trial's mean bootstrap ARI (custseg.segment.stability)
@@ -62,6 +64,35 @@ def pareto_front(values: np.ndarray) -> np.ndarray:
     return front
 
 
+def _failures(m: Mapping[str, float], sel: Selection) -> Iterator[tuple[str, str]]:
+    """(tuning.selection key, why) for every limit a scored trial's metrics break, in the
+    order they are checked."""
+    if m["n_segments"] < sel.min_segments:
+        yield "min_segments", f"fewer than {sel.min_segments} segments"
+    if m["min_segment_share"] < sel.min_segment_share:
+        yield "min_segment_share", f"a segment below {sel.min_segment_share:.0%} of customers"
+    if m["max_segment_share"] > sel.max_segment_share:
+        yield "max_segment_share", f"a segment above {sel.max_segment_share:.0%} of customers"
+    if m.get("noise_share", 0.0) > sel.max_noise_share:
+        yield "max_noise_share", f"more than {sel.max_noise_share:.0%} unassigned"
+    if m.get(REVENUE, 0.0) > sel.max_revenue_share:
+        yield "max_revenue_share", f"a segment above {sel.max_revenue_share:.0%} of revenue"
+    if m.get(STABILITY, 1.0) < sel.min_stability:
+        yield "min_stability", (f"unstable: bootstrap ARI {m[STABILITY]:.2f} below "
+                                f"{sel.min_stability:.2f}")  # fmt: skip
+
+
+UNSCORED = "fewer than two segments"
+
+
+def failed_gate(m: Mapping[str, float], sel: Selection) -> str | None:
+    """The `tuning.selection` key of the first limit a trial fails (None: eligible, or not
+    scored at all)."""
+    if "silhouette" not in m:
+        return None
+    return next((key for key, _ in _failures(m, sel)), None)
+
+
 def eligibility(m: Mapping[str, float], sel: Selection) -> str:
     """Why a trial may not be chosen ("" when it may): the limits of `tuning.selection`.
 
@@ -71,20 +102,8 @@ def eligibility(m: Mapping[str, float], sel: Selection) -> str:
     holding nearly all of it is a giant in value terms (the customers who matter most lumped
     with others, as a silhouette that favours few segments easily does)."""
     if "silhouette" not in m:
-        return "fewer than two segments"
-    if m["n_segments"] < sel.min_segments:
-        return f"fewer than {sel.min_segments} segments"
-    if m["min_segment_share"] < sel.min_segment_share:
-        return f"a segment below {sel.min_segment_share:.0%} of customers"
-    if m["max_segment_share"] > sel.max_segment_share:
-        return f"a segment above {sel.max_segment_share:.0%} of customers"
-    if m.get("noise_share", 0.0) > sel.max_noise_share:
-        return f"more than {sel.max_noise_share:.0%} unassigned"
-    if m.get(REVENUE, 0.0) > sel.max_revenue_share:
-        return f"a segment above {sel.max_revenue_share:.0%} of revenue"
-    if m.get(STABILITY, 1.0) < sel.min_stability:
-        return f"unstable: bootstrap ARI {m[STABILITY]:.2f} below {sel.min_stability:.2f}"
-    return ""
+        return UNSCORED
+    return next((why for _, why in _failures(m, sel)), "")
 
 
 def _pick_front_best_silhouette(trials: list[Trial], sel: Selection) -> Trial:
@@ -109,16 +128,40 @@ RULES: dict[str, Callable[[list[Trial], Selection], Trial]] = {
 }
 
 
+class NothingToChoose(TuningError):
+    """No trial found two or more segments: there is no segmentation to choose from."""
+
+
+def _fallback_note(trials: list[Trial], chosen: Trial, sel: Selection) -> str:
+    """Which limits kept the trials out, by key, most often first: what to relax."""
+    failed = Counter(failed_gate(t.metrics, sel) for t in trials)
+    failed.pop(None, None)
+    keys = ", ".join(f"tuning.selection.{k}={getattr(sel, k)} ({n} of {len(trials)} trials)"
+                     for k, n in failed.most_common())  # fmt: skip
+    return (
+        f"no trial met the selection constraints ({keys}); chose the best silhouette "
+        f"overall, trial {chosen.number} {chosen.params}, which breaks them: relax "
+        f"tuning.selection.{failed.most_common(1)[0][0]} or search other parameters "
+        "(segment.search_space)"
+    )
+
+
 def select(trials: list[Trial], sel: Selection) -> tuple[Trial, list[str]]:
     """Mark front and eligibility on every trial and pick one by the configured rule; the notes
-    say when no trial was eligible and the best silhouette overall was taken instead."""
+    say when no trial was eligible and the best silhouette overall was taken instead. Raises
+    NothingToChoose when no trial has two or more segments."""
     values = np.array([objectives(t.metrics) for t in trials])
     for t, on in zip(trials, pareto_front(values), strict=True):
         t.on_front = bool(on)
         t.why_not = eligibility(t.metrics, sel)
         t.eligible = not t.why_not
+    scored = [t for t in trials if "silhouette" in t.metrics]
+    if not scored:
+        raise NothingToChoose(
+            f"tuning: none of the {len(trials)} trials found two or more segments; search "
+            "other parameters (segment.search_space) or use features that tell customers apart"
+        )
     if not any(t.eligible for t in trials):
-        notes = ["no trial met the selection constraints; chose the best silhouette overall"]
-        scored = [t for t in trials if "silhouette" in t.metrics] or trials
-        return max(scored, key=lambda t: t.metrics.get("silhouette", -1.0)), notes
+        chosen = max(scored, key=lambda t: t.metrics["silhouette"])
+        return chosen, [_fallback_note(trials, chosen, sel)]
     return RULES[sel.rule](trials, sel), []

@@ -16,8 +16,11 @@ from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from custseg.atomic import sqlite_init_lock
+from custseg.tuning.outcome import TuningError
 
 log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL = 5  # seconds between a running trial's heartbeats ...
@@ -26,24 +29,36 @@ MAX_RETRY = 1  # a stale trial is queued again once: a point that kills workers 
 SQLITE_TIMEOUT = 120  # seconds a SQLite writer waits for the lock (the driver's default is 5)
 STARTED = "started"  # user attribute: the number of the trial whose objective has begun
 POINT = "point"  # user attribute of a queued trial: the parameters it is to evaluate
+ERROR = "error"  # user attribute of a trial whose fit raised: why (it is not run again)
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
     """The study store at `url`; its tables are created under a lock, so workers starting
-    together on a fresh SQLite file do not race in CREATE TABLE."""
+    together on a fresh SQLite file do not race in CREATE TABLE. A store that cannot be opened
+    (a server that does not answer, a file that cannot be written) is a TuningError naming
+    `tuning.storage`: the config check has already seen that the URL itself is sound."""
     sqlite = url.startswith("sqlite")
     engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT}} if sqlite else {}
-    with warnings.catch_warnings(), sqlite_init_lock(url):
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,  # four writers on one file: wait for the lock
-            heartbeat_interval=HEARTBEAT_INTERVAL,
-            grace_period=GRACE_PERIOD,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=MAX_RETRY
-            ),  # a stale trial is failed and a copy queued for the next worker that asks
-        )
+    try:
+        with warnings.catch_warnings(), sqlite_init_lock(url):
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,  # four writers on one file: wait for the lock
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=GRACE_PERIOD,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=MAX_RETRY
+                ),  # a stale trial is failed and a copy queued for the next worker that asks
+            )
+    except (SQLAlchemyError, ImportError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise TuningError(
+            f"tuning.storage={shown}: cannot open the study store ({reason}); check that the "
+            "file can be written or the database server answers, or use "
+            "tuning.storage=sqlite:///optuna.db"
+        ) from exc
 
 
 def point(t: FrozenTrial) -> dict[str, Any]:

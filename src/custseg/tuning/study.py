@@ -25,18 +25,21 @@ import pandas as pd
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
+from custseg import notices
 from custseg.config.schema import GMM, Config, IntRange, KMeans, Metrics, Segment, Tuning
-from custseg.segment.fit import evaluate, stability
+from custseg.segment.fit import fit_scored, stability
 from custseg.segment.identity import max_revenue_share
-from custseg.tuning.fill import LIVE, fill, surplus
+from custseg.tuning.fill import Full, errored, fill, surplus
+from custseg.tuning.outcome import all_failed, nothing_found, some_failed
 from custseg.tuning.selection import REVENUE, Trial, objectives, segment_sizes, select
 from custseg.tuning.space import make_sampler, resolve_sampler, suggest, within_data
-from custseg.tuning.storage import mark_started, open_storage
+from custseg.tuning.storage import ERROR, mark_started, open_storage
 
 log = logging.getLogger(__name__)
 KEEP_FITS_UP_TO = 20_000  # customers: below this every trial's fit is kept for the final model
 Fit = tuple[dict[str, float], np.ndarray, Any]  # metrics, labels, fitted estimator
 TRIAL_STABILITY = ("stability.ari_mean", "stability.jaccard_min")  # what a trial records
+FAILED = (float("nan"), float("nan"))  # objective values Optuna records as a failed trial
 
 
 @dataclass
@@ -135,7 +138,13 @@ class _Objective:
             self.study.stop()
             raise optuna.TrialPruned(f"the study already has its {self.target} trials")
         self.mine.add(trial.number)
-        metrics, sizes = self._reuse(params) or self._fit(params)
+        try:
+            metrics, sizes = self._reuse(params) or self._fit(params)
+        except ValueError as exc:  # this point cannot be fitted here (too few customers, a
+            # mixture that collapses): recorded and settled, not retried, not the whole study
+            trial.set_user_attr(ERROR, str(exc))
+            log.warning("trial %d/%d %s failed: %s", trial.number + 1, self.target, params, exc)
+            return FAILED
         trial.set_user_attr("metrics", metrics)
         trial.set_user_attr("sizes", sizes)
         log.info(
@@ -163,7 +172,7 @@ class _Objective:
         config, algorithm = self.config, self.config.segment.model_copy(update=params)
         one = threadpool_limits(limits=1, user_api="openmp") if self.single_thread else None
         with one or nullcontext():
-            fit = evaluate(self.X, algorithm, config.seed, config.metrics)
+            fit = fit_scored(self.X, algorithm, config.seed, config.metrics)
             metrics = dict(fit[0])
             if _tuning(config).stability_rounds:
                 # trials one at a time (a sampler): its refits share the cores instead
@@ -223,17 +232,25 @@ def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None
     def work(n: int) -> None:
         # stop as soon as complete + running + queued trials make the target, so no worker
         # starts a trial that others already cover (the objective's check closes the race)
-        full = optuna.study.MaxTrialsCallback(target, states=LIVE)
         with _one_thread_each(n_jobs):
-            study.optimize(objective, n_trials=n, callbacks=[full], n_jobs=n_jobs)
+            study.optimize(objective, n_trials=n, callbacks=[Full(target)], n_jobs=n_jobs)
 
     fill(study, target, points, work, tuning.wait_timeout)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    failures = [(t.number, t.params, str(t.user_attrs[ERROR]))
+                for t in study.get_trials(deepcopy=False) if errored(t)]  # fmt: skip
+    if not complete:
+        raise all_failed(failures)
+    if failures:
+        notes.append(some_failed(failures, len(complete) + len(failures)))
+        notices.warn("tuning.failed_trials", notes[-1])
     trials = [Trial(t.number, dict(t.params), dict(t.user_attrs["metrics"]),
                     list(t.user_attrs["sizes"])) for t in complete]  # fmt: skip
+    if not any("silhouette" in t.metrics for t in trials):
+        raise nothing_found(X, config, [int(t.metrics["n_segments"]) for t in trials])
     chosen, select_notes = select(trials, tuning.selection)
     for note in select_notes:
-        log.warning(note)
+        notices.warn("tuning.no_eligible_trial", note)
     log.info("Chose trial %d of %d: %s", chosen.number, len(trials), chosen.params)
     return TuningResult(
         name, trials, chosen, config.segment.model_copy(update=chosen.params),
@@ -259,5 +276,8 @@ def elbow(X: np.ndarray, algorithm_cfg: Segment, seed: int, metrics_cfg: Metrics
     rows = []
     for k in range(k_space.low, k_space.high + 1):
         at_k = algorithm_cfg.model_copy(update={"n_clusters": k})
-        rows.append({"k": k, **(known.get(k) or evaluate(X, at_k, seed, metrics_cfg)[0])})
-    return pd.DataFrame(rows).set_index("k")
+        try:
+            rows.append({"k": k, **(known.get(k) or fit_scored(X, at_k, seed, metrics_cfg)[0])})
+        except ValueError as exc:  # as a trial at this k would: left out of the curve
+            log.warning("elbow: k=%d left out: %s", k, exc)
+    return pd.DataFrame(rows).set_index("k") if rows else None
