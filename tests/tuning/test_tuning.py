@@ -77,10 +77,11 @@ def test_study_name_tells_the_sampler_that_runs_apart(tmp_path):
     assert study_name(_config(tmp_path, "tuning.n_trials=7")) == tpe
     assert study_name(_config(tmp_path, "tuning.n_trials=50", "tuning.wait_timeout=5")) == auto
     assert study_name(_config(tmp_path, "tuning.n_jobs=1")) == auto  # how many at once: no change
+    (tmp_path / "elsewhere").mkdir()
     assert study_name(_config(tmp_path / "elsewhere")) == auto  # where it is stored: no change
     # numbering the final segments and the final fit's bootstrap change no trial
     assert study_name(_config(tmp_path, "segment.align_to=abc", "stability.rounds=3")) == auto
-    for changed in ("segment.n_init=3", "seed=7", "metrics.silhouette_max_exact=500",
+    for changed in ("segment.n_init=3", "seed=7", "metrics.silhouette_max_exact=12000",
                     "clean.drop_duplicates=false", "features.scaler=robust",
                     "tuning.stability_rounds=2", "stability.sample_size=500"):  # fmt: skip
         assert study_name(_config(tmp_path, changed)) != auto, changed
