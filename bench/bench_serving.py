@@ -1,8 +1,9 @@
 """The served model under load: `python bench/bench_serving.py [--seconds 120] [--clients 4]`.
 
 Fits the default demo model (100,000 lines, as `python -m custseg` does), logs it with the run's
-own `log_model` to a throwaway SQLite store, starts the real `mlflow models serve` on 127.0.0.1
-and lets N clients post back to back for a fixed time, each on its own keep-alive connection.
+own `log_model` to a throwaway SQLite store, starts the real `custseg serve` (MLflow's scoring
+server with custseg's guard in front) on 127.0.0.1 and lets N clients post back to back for a
+fixed time, each on its own keep-alive connection.
 A request is what a shop's backend sends for one customer's page: that customer's purchase
 history in the natural columns (no amount, no invoice ids: the model derives them), so the
 served path is the whole one, the input check, cleaning, features, segment, persona and both
@@ -80,19 +81,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(model_uri: str, tracking_uri: str, port: int, workers: int, cwd: str):
+def serve(model_uri: str, tracking_uri: str, port: int, cwd: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env |= {"MLFLOW_TRACKING_URI": tracking_uri,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager",
-         "local", "-h", "127.0.0.1", "-p", str(port), "-w", str(workers)],
+        [sys.executable, "-m", "custseg", "serve", "--model", model_uri, "--host", "127.0.0.1",
+         "--port", str(port)],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.time() + 300
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"mlflow models serve exited with {proc.returncode}")
+            raise SystemExit(f"custseg serve exited with {proc.returncode}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/ping")
@@ -133,7 +134,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=120.0, help="measured load (default 120)")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn workers (MLflow's default 1)")
     ap.add_argument("--rows", type=int, default=100_000, help="demo lines the model is fitted on")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
@@ -153,7 +153,7 @@ def main() -> None:
         bodies = payloads(tx, cfg.seed)
         sizes = [n for _, n in bodies]
         port = free_port()
-        proc = serve(model_uri, tracking_uri, port, args.workers, tmp)
+        proc = serve(model_uri, tracking_uri, port, tmp)
         try:
             warm = Tally()
             client(port, bodies, time.perf_counter() + 5, 0, warm)  # imports, caches
@@ -185,7 +185,7 @@ def main() -> None:
         "same machine (shared with other work).",
         f"Model: demo data, {args.rows:,} lines ({tx['customer_id'].nunique():,} customers), "
         f"the default config ({cfg.features.name}, {cfg.segment.name}, learned blend), fitted in "
-        f"{fit_s:.0f} s; served by `mlflow models serve --env-manager local -w {args.workers}` "
+        f"{fit_s:.0f} s; served by `custseg serve` (MLflow's scoring server, one uvicorn worker) "
         "on 127.0.0.1.",
         f"Load: {args.clients} clients, each on one keep-alive connection, back to back for "
         f"{args.seconds:g} s; a request is one customer's history (natural columns, no amount "

@@ -95,7 +95,7 @@ def test_a_column_map_that_cannot_load_exits_2_before_any_run(tmp_path):
     assert "(4) data.columns.unit_price='Day': non-numeric values" in err
     # no run at all, let alone a FAILED one, and no pipeline stage started
     assert not (tmp_path / "mlflow.db").exists() or _all_runs(uri) == []
-    assert "[1/6] load" not in proc.stdout + err
+    assert "[1/7] load" not in proc.stdout + err
     print(f"bad map refused in {elapsed:.1f} s (process start included)")
 
 

@@ -185,7 +185,7 @@ def test_cli_default_store_is_sqlite_in_the_working_directory(tmp_path):
     assert (tmp_path / "mlflow.db").exists()
     (r,) = _runs(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert r.info.status == "FINISHED" and r.data.params["data.name"] == "demo"
-    assert "[6/6] draw the figures and write the report done" in proc.stdout + proc.stderr
+    assert "[7/7] draw the figures and write the report done" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow

@@ -45,6 +45,9 @@ commands:
                        custseg data=online_retail features=rfm segment.n_clusters=6
   score ARGS         apply a logged or registered model to a file, as a tracked run
                        custseg score --model models:/custseg/1 --data next.csv --out scores.csv
+  serve ARGS         serve a logged or registered model over HTTP (the API of mlflow models
+                     serve; a bad request gets a JSON 4xx naming the problem, never a trace)
+                       custseg serve --model models:/custseg/1 --port 5001
   drift [OVERRIDES]  how the segments hold up from one period to the next, as a tracked run
                        custseg drift data=online_retail monitoring.split=2011-07-01
   inspect [OVERRIDES | FILE]
@@ -55,8 +58,8 @@ custseg-compare [ARGS]  (its own command) the experiment's runs as a table, best
                        custseg-compare --experiment custseg --data online_retail
 
 more help: custseg run --help (Hydra: config groups and their options), custseg run --cfg job
-(the composed config), custseg run --hydra-help, custseg score --help, custseg inspect --help,
-custseg-compare --help"""
+(the composed config), custseg run --hydra-help, custseg score --help, custseg serve --help,
+custseg inspect --help, custseg-compare --help"""
 
 
 def _internal_error(exc: Exception, out: Path) -> None:
@@ -242,14 +245,19 @@ def _no_tracebacks() -> None:
 
 def _dispatch() -> None:
     install()  # secrets masked in every log line and warning from here on
-    _no_tracebacks()
     command, rest = (sys.argv[1:2] or [""])[0], sys.argv[2:]
+    if command != "serve":  # a server's log is its operator's: it keeps a failure's traceback
+        _no_tracebacks()
     if command in ("help", "-h", "--help"):
         print(HELP)
     elif command == "score":
         from custseg.tracking.score import main as score_main
 
         score_main(rest)
+    elif command == "serve":
+        from custseg.tracking.serve import main as serve_main
+
+        serve_main(rest)
     elif command == "drift":
         _hydra(_drift, rest)
     elif command == "inspect":

@@ -21,13 +21,14 @@ import pandas as pd
 
 from custseg import serving
 from custseg.clean import CleaningReport, clean
-from custseg.config.schema import Config, Recommend, Rules
+from custseg.config.schema import Config, Recommend, Rules, Value
 from custseg.data.schema import CANONICAL, has_column, validate
 from custseg.data.sources import map_columns
 from custseg.engine import Segmentation, SegmentEngine, make_engine
 from custseg.features import align_columns
 from custseg.profiling.personas import Persona, assign_personas
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
+from custseg.profiling.value import value_profile
 from custseg.progress import step
 from custseg.recommend.history import History, histories
 from custseg.recommend.learned import BlendChoice, learn_blend
@@ -40,6 +41,7 @@ from custseg.recommend.recommenders import (
 )
 from custseg.redact import redact_fields
 from custseg.rules.baskets import make_baskets
+from custseg.value import ValueModel
 
 RFM_SETS = ("rfm", "rfm_region")  # feature sets whose personas carry an RFM label
 ADDITIVE = ("region_", "cat_")  # feature columns that may be absent from a features table
@@ -50,6 +52,7 @@ class Training:
     """What fitting saw, for the run to log and report; not part of the deployable model."""
 
     segmentation: Segmentation
+    value: pd.DataFrame | None = None  # the value stage's table of every training customer
     rule_seconds: dict[str, float] = field(default_factory=dict)
     baskets: int = 0
     dropped_items: int = 0
@@ -88,10 +91,16 @@ class CustomerModel:
         self.segmenter_ = seg.pipeline
         self.algorithm_ = seg.algorithm
         labels = pd.Series(seg.labels, index=seg.features.index, name="segment", dtype="int64")
+        self.value_: ValueModel | None = None
+        value = None
+        if self.describe and isinstance(cfg.value, Value):
+            with step("fit the value models (BG/NBD purchases, Gamma-Gamma spend)"):
+                self.value_ = ValueModel(cfg.value).fit(tx)
+                value = self.value_.predict(tx)
         self.personas_: list[Persona] = []
         if self.describe:
-            self._profile(tx, labels, seg.features)
-        self.training_ = Training(seg)
+            self._profile(tx, labels, seg.features, value)
+        self.training_ = Training(seg, value)
         self.rules_: pd.DataFrame | None = None
         self.recommenders_: dict[str, Recommender] = {}
         self.blend_ = BlendChoice()
@@ -100,12 +109,18 @@ class CustomerModel:
             self._fit_rules(engine, tx, labels, cfg.rules)
         return self
 
-    def _profile(self, tx: pd.DataFrame, labels: pd.Series, features: pd.DataFrame) -> None:
+    def _profile(
+        self, tx: pd.DataFrame, labels: pd.Series, features: pd.DataFrame,
+        value: pd.DataFrame | None,
+    ) -> None:  # fmt: skip
         cfg = self.config
         with step("profile segments and name personas"):
             desc = customer_descriptors(tx)
             self.profiles_: Profiles = profile(tx, labels, features, cfg.profiling.top_n,
                                                descriptors=desc)  # fmt: skip
+            if value is not None and isinstance(cfg.value, Value):
+                self.profiles_.value = value_profile(value, labels, cfg.value.lapsed_below)
+                desc = desc.assign(p_alive=value["p_alive"].reindex(desc.index))
             self.personas_ = assign_personas(
                 desc, labels, cfg.profiling.actions, rfm=cfg.features.name in RFM_SETS,
                 currency=cfg.data.currency or "",
@@ -152,6 +167,15 @@ class CustomerModel:
         return fit_window
 
     # -- applying -----------------------------------------------------------------------------
+    def value(self, transactions: pd.DataFrame, *, clean: bool = True) -> pd.DataFrame:
+        """P(alive), expected purchases and CLV per customer (index customer_id), as of their
+        last line; lines are cleaned here unless `clean=False`."""
+        fitted = getattr(self, "value_", None)  # absent from models logged before the stage
+        if fitted is None:
+            raise ValueError("this model has no value stage (fitted with value=none)")
+        tx = self.prepare(transactions)[0] if clean else transactions
+        return fitted.predict(tx)
+
     def segment(
         self, transactions: pd.DataFrame | None = None, *, features: pd.DataFrame | None = None,
         clean: bool = True,

@@ -1,4 +1,5 @@
-"""The one chain: load -> clean -> fit the customer model -> recommend -> evaluate -> report.
+"""The one chain: load -> clean -> fit the customer model -> check customer value on the last
+days -> recommend -> evaluate -> report.
 
 This file only lists the stages. Each one is a call into the package that owns it; what it
 produced goes into the `RunResult` and out through the hooks (tracking logs it to MLflow).
@@ -10,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from custseg.clean import clean
-from custseg.config.schema import Config, Recommend
+from custseg.config.schema import Config, Recommend, Value
 from custseg.data.preflight import preflight
 from custseg.data.sources import load
 from custseg.hooks import Hooks, NoHooks
@@ -20,6 +21,7 @@ from custseg.progress import step
 from custseg.recommend.holdout import evaluate
 from custseg.report.run_report import write_run_report
 from custseg.result import RunResult, run_name
+from custseg.value import validate
 
 
 def _evaluated(config: Config, r: RunResult) -> bool:
@@ -35,26 +37,31 @@ def run(
     r = RunResult(config, run_name(config))
     preflight(config.data)  # a column map that cannot load fails here, before any run exists
     with hooks.running(r), collecting(r.warnings):
-        with step(f"[1/6] load {config.data.name}"):
+        with step(f"[1/7] load {config.data.name}"):
             r.source = load(config.data, config.seed)
-        with step("[2/6] clean"):
+        with step("[2/7] clean"):
             r.transactions, r.cleaning = clean(r.source.transactions, config.clean)
             r.source = replace(r.source, transactions=r.source.transactions.iloc[:0])
         hooks.after("clean", r)
-        with step("[3/6] fit the customer model"):
+        with step("[3/7] fit the customer model"):
             r.model = CustomerModel(config).fit(r.transactions, hooks.on_trial)
             r.run_name = run_name(config, r.model)
         hooks.after("fit", r)
+        days = config.value.holdout_days if isinstance(config.value, Value) else 0
+        if r.model.value_ is not None and days:
+            with step(f"[4/7] check the value models' predictions of the last {days} days"):
+                r.value_holdout = validate(config.value, r.transactions)  # type: ignore[arg-type]
+            hooks.after("value", r)
         if r.model.recommenders_:
-            with step("[4/6] recommend for every customer"):
+            with step("[5/7] recommend for every customer"):
                 r.recommendations = r.model.recommend(r.transactions, clean=False)
             hooks.after("recommend", r)
         if _evaluated(config, r):
-            with step("[5/6] evaluate the recommenders on a time split"):
+            with step("[6/7] evaluate the recommenders on a time split"):
                 r.evaluation = evaluate(config, r.transactions, r.model)
             hooks.after("evaluate", r)
         if config.report.enabled:
-            with step("[6/6] draw the figures and write the report"):
+            with step("[7/7] draw the figures and write the report"):
                 r.report, r.figures = write_run_report(r, out, command)
             hooks.after("report", r)
         hooks.after("run", r)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from custseg.profiling.profiles import Profiles
     from custseg.recommend.holdout import Evaluation
     from custseg.tuning.study import TuningResult
+    from custseg.value import Holdout
 
 
 def run_name(config: Config, model: CustomerModel | None = None) -> str:
@@ -41,6 +42,7 @@ class RunResult:
     cleaning: CleaningReport | None = None
     transactions: pd.DataFrame | None = None  # the cleaned lines every later stage worked on
     model: CustomerModel | None = None
+    value_holdout: Holdout | None = None  # the value models checked on the last days
     recommendations: pd.DataFrame | None = None  # model.recommend on every customer
     evaluation: Evaluation | None = None
     report: Path | None = None  # report.html
@@ -86,6 +88,11 @@ class RunResult:
     @property
     def personas(self) -> pd.DataFrame:
         return self._model().personas_frame()
+
+    @property
+    def value(self) -> pd.DataFrame | None:
+        """P(alive), expected purchases and CLV per customer, when the value stage ran."""
+        return self._model().training_.value
 
     @property
     def rules(self) -> pd.DataFrame | None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 OUTPUT = ("customer_id", "segment", "persona", "persona_key", "recommendations", "sources",
           "buy_again")  # fmt: skip
 BASKET_OUTPUT = ("basket", "items", "recommendations", "reasons")
+# what a model with a value stage adds per customer (transaction lines only: a features table
+# has no purchase dates); CLV only when the spend model was fitted
+VALUE_OUTPUT = ("p_alive", "expected_purchases", "clv")
 
 
 def _lists(recs: pd.DataFrame, column: str) -> dict[str, list[str]]:
@@ -68,10 +71,13 @@ def score(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
 def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
     """One row per customer. Transaction lines are cleaned here; a features table (one row per
     customer) gets recommendations resting on the segment alone: no purchase history."""
+    value = None
     if kind(model, data.columns) == TRANSACTIONS:
         tx = model.prepare(data)[0]
         segments = model.segment(tx, clean=False)
         history = model.history(tx)
+        if getattr(model, "value_", None) is not None:
+            value = model.value(tx, clean=False)
     else:
         segments = model.segment(features=data)
         history = History.from_mapping({c: () for c in segments.index})
@@ -95,7 +101,13 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
     out["recommendations"] = [items.get(c, []) for c in ids]
     out["sources"] = [sources.get(c, []) for c in ids]
     out["buy_again"] = [repeat.get(c, []) for c in ids]
-    return out[list(OUTPUT)]
+    extra = []
+    if value is not None:
+        value.index = value.index.astype("str")
+        extra = [c for c in VALUE_OUTPUT if c in value.columns]
+        for column in extra:
+            out[column] = value[column].reindex(ids).to_numpy(dtype="float64")
+    return out[[*OUTPUT, *extra]]
 
 
 def baskets(model: CustomerModel, lines: pd.DataFrame) -> pd.DataFrame:

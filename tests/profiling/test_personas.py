@@ -209,3 +209,36 @@ def test_quintiles_rank_by_value_then_tiebreak_then_id_text(rows, ascending):
     want = np.ceil(rank.reindex(values.index) / len(values) * 5).clip(1, 5).astype("int64")
     pd.testing.assert_series_equal(_quintile(values, tiebreak, ascending), want,
                                    check_names=False)  # fmt: skip
+
+
+def _with_alive(desc: pd.DataFrame, seg: pd.Series, alive_of: dict[int, float]) -> pd.DataFrame:
+    """The descriptors plus a P(alive) per customer: `alive_of` segment code -> value, with a
+    little seeded noise so no column is constant."""
+    noise = np.random.default_rng(0).uniform(-0.01, 0.01, len(desc))
+    alive = seg.map(alive_of).to_numpy(dtype="float64") + noise
+    return desc.assign(p_alive=np.clip(alive, 0.0, 1.0))
+
+
+def test_p_alive_turns_a_fading_high_value_segment_at_risk(demo, playbook: Profiling) -> None:
+    _, desc, truth = demo
+    seg, name_of = _codes(truth)
+    # the planted high-value customers (code 0) are slipping away, everyone else is active
+    alive = _with_alive(desc, seg, {0: 0.2, 1: 0.95, 2: 0.95, 3: 0.95, 4: 0.3})
+    keys = {p.segment: p.key for p in assign_personas(alive, seg, playbook.actions)}
+    assert keys["0"] == "at_risk"
+    assert keys["4"] == "lapsed"
+    assert {s: k for s, k in keys.items() if s not in ("0", "4")} == {
+        s: k for s, k in name_of.items() if s not in ("0", "4")}  # fmt: skip
+    # recency alone (no value stage) keeps the planted names
+    plain = {p.segment: p.key for p in assign_personas(desc, seg, playbook.actions)}
+    assert plain == name_of
+
+
+def test_p_alive_that_hardly_varies_changes_no_persona(demo, playbook: Profiling) -> None:
+    """BG/NBD can judge almost everyone alive (Online Retail: a = 0.007); gaps of 0.01 in
+    P(alive) must not be read as customers leaving."""
+    _, desc, truth = demo
+    seg, name_of = _codes(truth)
+    alive = _with_alive(desc, seg, {0: 0.985, 1: 0.999, 2: 0.999, 3: 0.999, 4: 0.995})
+    keys = {p.segment: p.key for p in assign_personas(alive, seg, playbook.actions)}
+    assert keys == name_of

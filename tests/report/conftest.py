@@ -131,6 +131,28 @@ def fake_elbow() -> pd.DataFrame:
                          "davies_bouldin": rng.uniform(0.7, 1.3, 9)}).set_index("k")  # fmt: skip
 
 
+def fake_value(y: np.ndarray) -> pd.DataFrame:
+    """The value stage's table with each customer's segment (as the report gets it)."""
+    rng = np.random.default_rng(9)
+    n = len(y)
+    frequency = rng.poisson(3, n).astype(float)
+    recency = np.where(frequency > 0, rng.uniform(0, 360, n), 0.0)
+    ids = pd.Index([f"C{i}" for i in range(n)], name="customer_id")
+    return pd.DataFrame({"frequency": frequency, "recency": recency, "T": recency + 10,
+                         "p_alive": rng.uniform(0.05, 1.0, n),
+                         "expected_purchases": rng.gamma(1.0, 1.0, n),
+                         "clv": rng.lognormal(6, 1.5, n), "segment": y}, index=ids)  # fmt: skip
+
+
+def fake_calibration() -> pd.DataFrame:
+    """Holdout.calibration: actual, predicted and naive mean purchases per bucket."""
+    index = pd.Index([*map(str, range(7)), "7+"], name="repeat_purchases")
+    grow = np.arange(8, dtype=float)
+    return pd.DataFrame({"customers": [900, 500, 300, 200, 120, 80, 60, 150],
+                         "actual": 0.4 + 0.6 * grow, "predicted": 0.35 + 0.55 * grow,
+                         "naive": 0.7 * grow}, index=index)  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def segment_labels() -> list[str]:
     return [str(i) for i in range(N_SEGMENTS)] + ["-1"]
@@ -148,7 +170,8 @@ def figure_input(blobs: tuple[np.ndarray, np.ndarray], segment_labels: list[str]
         top_products=fake_top_products(labels[:-1]), max_points=1500, seed=0,
         tuning_table=fake_trials(), elbow=fake_elbow(), chosen_k=8,
         tuning_title="online_retail / rfm / kmeans: 40 trials", rules=fake_rules(labels[:-1]),
-        product_names=dict(PRODUCTS),
+        product_names=dict(PRODUCTS), value=fake_value(y), value_calibration=fake_calibration(),
+        persona_names={s: f"Persona {s}" for s in labels}, currency="£",
     )  # fmt: skip
 
 

@@ -19,14 +19,16 @@ FILES = {"scatter": "segments_scatter.png", "biplot": "pca_biplot.png",
          "silhouette": "silhouette.png", "region_mix": "region_mix.png",
          "category_mix": "category_mix.png", "top_items": "top_items.png",
          "elbow": "elbow.png", "pareto_front": "pareto_front.png",
-         "top_rules": "top_rules.png"}  # fmt: skip
+         "top_rules": "top_rules.png", "clv": "clv_by_segment.png",
+         "p_alive": "p_alive_matrix.png", "value_calibration": "value_calibration.png"}  # fmt: skip
 
 
 def test_every_figure_is_drawn_in_report_order(drawn: dict[str, Path]) -> None:
     """With every optional part present, every figure of FIGURES is drawn: segment figures
-    first, then elbow, pareto_front, top_rules."""
+    first, then elbow, pareto_front, top_rules, then the value figures."""
     assert list(drawn) == [spec.name for spec in FIGURES]
-    assert list(drawn) == [*SEGMENT_FIGURES, "elbow", "pareto_front", "top_rules"]
+    assert list(drawn) == [*SEGMENT_FIGURES, "elbow", "pareto_front", "top_rules", "clv",
+                           "p_alive", "value_calibration"]  # fmt: skip
     assert {name: path.name for name, path in drawn.items()} == FILES
     for path in drawn.values():
         assert path.stat().st_size > 5_000
@@ -46,7 +48,8 @@ def test_every_figure_has_a_caption(drawn: dict[str, Path]) -> None:
 def bare(inp: FigureInput, **changes: object) -> FigureInput:
     """`inp` without any optional part: only the five figures every run has."""
     return replace(inp, region_mix=None, category_mix=None, top_products=None,
-                   tuning_table=None, elbow=None, rules=None, **changes)  # fmt: skip
+                   tuning_table=None, elbow=None, rules=None, value=None,
+                   value_calibration=None, **changes)  # fmt: skip
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,3 +121,33 @@ def test_missing_figure_is_left_out(tmp_path: Path, report_input: ReportInput) -
 def test_md_table_escapes_pipes() -> None:
     table = md_table(pd.DataFrame({"a": ["x|y"], "b": [1]}))
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
+
+
+def test_value_reaches_the_glance_table_each_segment_and_its_check(
+    tmp_path: Path, report_input: ReportInput, segment_labels: list[str]
+) -> None:
+    from custseg.profiling.value import value_profile
+    from tests.report.conftest import fake_value
+
+    value = fake_value(np.repeat(np.array(segment_labels, dtype=int), 50))
+    profile = value_profile(value, value["segment"], lapsed_below=0.5)
+    check = {"mae": 1.49, "mae_naive": 1.57, "rmse": 2.5, "correlation": 0.82,
+             "customers": 2819.0, "holdout_days": 180.0, "actual_total": 6785.0,
+             "predicted_total": 6033.0}  # fmt: skip
+    valued = replace(report_input, value_profile=profile, value_check=check,
+                     value_horizon_days=90, currency="£")  # fmt: skip
+    md, _ = write_report(valued, tmp_path)
+    text = md.read_text()
+    glance = text.split("## Segments at a glance")[1].split("##")[0]
+    assert "share of future value" in glance and "likely lapsed" in glance
+    share = f"{profile.loc['0', 'clv_share']:.1%}"
+    assert share in glance
+    assert text.count("### Customer value (what they are worth next)") == len(segment_labels)
+    assert "expected purchases, next 90 days" in text
+    assert f"£{profile.loc['all', 'clv_total']:,.0f}" in text
+    section = text.split("## Customer value: predictions checked on held-out days")[1]
+    assert "last 180 days" in section and "2,819 customers" in section
+    assert "BG/NBD beats the naive rule" in section
+    worse = replace(valued, value_check={**check, "mae": 1.6})
+    md, _ = write_report(worse, tmp_path / "worse")
+    assert "BG/NBD does not beat the naive rule" in md.read_text()

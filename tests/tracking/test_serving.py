@@ -1,13 +1,20 @@
-"""The logged model behind a real `mlflow models serve`: every bad payload is refused with a 400
-whose JSON names the field and the problem and carries no traceback or server path; customer
-lines without amount or invoice ids are answered as in batch; lists come back as JSON arrays."""
+"""The logged model behind a real `custseg serve` (MLflow's scoring server with custseg's guard in
+front): every bad payload is refused with a 4xx whose JSON names the field and the problem and
+carries no traceback or server path, bodies MLflow cannot read included; customer lines without
+amount or invoice ids are answered as in batch; lists come back as JSON arrays; JSON, CSV and
+Parquet bodies and /ping, /health, /version work as under `mlflow models serve`."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import io
 import json
+import logging
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,16 +30,18 @@ from mlflow.exceptions import MlflowException
 import custseg
 from custseg.data.sources import load
 from custseg.model import CustomerModel
+from custseg.tracking.guard import FORMATS, Guard
 from custseg.tracking.pyfunc import (
     CustomerModelPyfunc,
     input_example,
     log_model,
     to_model_input,
 )
-from tests.conftest import clean_env, free_port, make_config, wait_until_up
+from tests.conftest import clean_env, free_port, make_config
 
 pytestmark = pytest.mark.slow  # fit, log and serve a model: about 25 s before the first request
 FEATURES = ["total_value", "total_quantity"]  # the default feature set, value_quantity
+JSON_TYPE, PARQUET_TYPE = "application/json", "application/vnd.apache.parquet"
 
 
 @dataclass
@@ -41,6 +50,7 @@ class Served:
     model: CustomerModel
     model_uri: str
     tracking_uri: str
+    log: Path  # the server's stdout and stderr
     lines: pd.DataFrame  # a few customers' canonical lines, as a client sends them
     features: pd.DataFrame  # the same customers' features table
 
@@ -64,20 +74,35 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     mine = tx[tx["customer_id"].isin(some)]
     features = model.features_.transform(mine).reset_index()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri,
-         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-        env=clean_env(MLFLOW_TRACKING_URI=uri), cwd=tmp,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    log = tmp / "serve.log"
+    with open(log, "w") as out:  # a file, not a pipe: the access log would fill a pipe
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "custseg", "serve", "--model", model_uri, "--port", str(port)],
+            env=clean_env(MLFLOW_TRACKING_URI=uri), cwd=tmp, stdout=out, stderr=out, text=True,
+        )  # fmt: skip
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/ping", proc)
+        wait_for(f"http://127.0.0.1:{port}/ping", proc, log)
         yield Served(
-            f"http://127.0.0.1:{port}", model, model_uri, uri, to_model_input(mine), features
+            f"http://127.0.0.1:{port}", model, model_uri, uri, log, to_model_input(mine), features
         )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Poll `url` until it answers 200; fail with the server's log if it exits first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} not up after {timeout} s")
 
 
 def post(served: Served, body: Any, content_type: str = "application/json") -> tuple[int, str]:
@@ -247,38 +272,269 @@ def test_features_with_wrong_names_are_refused_not_zero_filled(served):
     assert served.model.features_.columns_ == FEATURES
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    (b'{"dataframe_split": {', "valid JSON"),
-    (b"[1, 2]", "Received a list"),
-    (b'{"rows": []}', "exactly one of the input fields"),
+def refused(status: int, text: str, field: str, words: str) -> None:
+    """A structured refusal: JSON in the model's shape, the field and the problem named."""
+    _clean_of_internals(text)
+    answer = json.loads(text)
+    assert answer["error_code"] == "BAD_REQUEST", answer
+    assert all(e["field"] and e["problem"] and e["fix"] for e in answer["errors"])
+    hits = [e for e in answer["errors"] if e["field"] == field and words in e["problem"]]
+    assert hits, answer["errors"]
+    assert f"{field}: " in answer["message"] and words in answer["message"]
+    assert len(text) < 5_000  # the body is never echoed
+
+
+UNREADABLE = [
+    (
+        "json-cut-short",
+        b'{"dataframe_split": {',
+        JSON_TYPE,
+        "JSON body that cannot be read: Expecting property",
+    ),
+    ("json-a-list", b"[1, 2]", JSON_TYPE, "Received a list"),
+    ("json-no-format-key", b'{"rows": []}', JSON_TYPE, "exactly one of the input fields"),
+    (
+        "json-empty",
+        b"",
+        JSON_TYPE,
+        "JSON body that cannot be read: Expecting value (line 1, column 1)",
+    ),
+    (
+        "json-not-utf8",
+        b'{"dataframe_records": [{"customer_id": "\xff"}]}',
+        JSON_TYPE,
+        "JSON body that cannot be read: not UTF-8 text (byte 40)",
+    ),
+    (
+        "json-nested-too-deep",
+        b"[" * 100_000,
+        JSON_TYPE,
+        "JSON body that cannot be read: nested deeper",
+    ),
+    (
+        "json-number-too-long",
+        b'{"dataframe_records": [{"customer_id": ' + b"9" * 5000 + b"}]}",
+        JSON_TYPE,
+        "JSON body that cannot be read: a number of more than 4,300 digits",
+    ),
+    (
+        "csv-unclosed-quote",
+        b'a,b\n1,2\n"unclosed',
+        "text/csv",
+        "CSV body that cannot be read: Error tokenizing data",
+    ),
+    ("csv-empty", b"", "text/csv", "CSV body that cannot be read: No columns to parse"),
+    (
+        "csv-not-utf8",
+        b"customer_id\n\xff\xfe\n",
+        "text/csv",
+        "CSV body that cannot be read: not UTF-8 text (byte 12)",
+    ),
+    (
+        "parquet-garbage",
+        b"PAR1 not really",
+        PARQUET_TYPE,
+        "Parquet body that cannot be read: Could not open",
+    ),
+    ("parquet-empty", b"", PARQUET_TYPE, "Parquet body that cannot be read"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "words"), [c[1:] for c in UNREADABLE],
+                         ids=[c[0] for c in UNREADABLE])  # fmt: skip
+def test_a_body_mlflow_cannot_read_is_a_400_naming_the_problem(served, body, content_type, words):
+    """MLflow's own server puts a stack trace in the 400 for CSV and Parquet it cannot read and
+    answers a bare 500 for a number too long or nesting too deep, before the model is called;
+    `custseg serve` answers each as the model answers a bad table."""
+    status, text = post(served, body, content_type)
+    assert status == 400, text[:2000]
+    refused(status, text, "payload", words)
+
+
+@pytest.mark.parametrize(("content_type", "words"), [
+    ("text/plain", "'text/plain' is not a type this server reads"),
+    ("", "missing"),
+    ("application/x-www-form-urlencoded", "is not a type this server reads"),
+    ("application/json; charset=latin-1", "only supports UTF-8"),
+    ("application/json; version=2", "Unrecognized content type parameters: version"),
 ])  # fmt: skip
-def test_a_body_mlflow_cannot_parse_gets_its_400_without_internals(served, body, words):
-    status, text = post(served, body)
-    assert status == 400 and words in json.loads(text)["message"]
-    _clean_of_internals(text)
+def test_a_wrong_content_type_is_a_415_in_the_same_shape(served, content_type, words):
+    status, text = post(served, split(served.lines), content_type)
+    assert status == 415, text[:2000]
+    refused(status, text, "Content-Type", words)
+    assert "application/vnd.apache.parquet" in json.loads(text)["errors"][0]["fix"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MLflow's scoring server puts a stack trace in the 400 for "
-    "CSV and Parquet bodies pandas cannot read, before the model is called",
-)
-def test_an_unreadable_csv_body_has_no_traceback(served):
-    status, text = post(served, b'a,b\n1,2\n"unclosed', "text/csv")
+def test_csv_and_parquet_bodies_are_answered_as_json_is(served):
+    """The content types of `mlflow models serve`: one table, three encodings, one answer."""
+    table = served.lines.drop(columns=["amount", "invoice_id"])
+    answers = []
+    parquet = io.BytesIO()
+    table.to_parquet(parquet)
+    for body, content_type in [
+        (split(table), JSON_TYPE),
+        (json.dumps({"dataframe_records": table.to_dict("records")}).encode(), JSON_TYPE),
+        (table.to_csv(index=False).encode(), "text/csv"),
+        (parquet.getvalue(), PARQUET_TYPE),
+        (split(table), "application/json; charset=utf-8"),
+    ]:
+        status, text = post(served, body, content_type)
+        assert status == 200, text[:2000]
+        answers.append(pd.DataFrame(json.loads(text)["predictions"]))
+    want = served.model.score(table)
+    for got in answers:
+        assert got["customer_id"].astype(str).tolist() == want["customer_id"].tolist()
+        assert got["segment"].tolist() == want["segment"].tolist()
+        assert got["recommendations"].tolist() == want["recommendations"].tolist()
+
+
+def test_a_refusal_does_not_echo_the_payload(served):
+    """MLflow puts the input's repr in front of the model's message; custseg serve drops it."""
+    marker = "ECHO-ME-NOT"
+    status, text = post(served, split(served.lines.assign(quantity="three", region=marker)))
     assert status == 400
-    _clean_of_internals(text)
+    answer = json.loads(text)
+    assert answer["message"].startswith("payload refused, 1 problem(s): (1) quantity:")
+    assert marker not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MLflow's scoring server answers 500 when Python's JSON reader refuses a number of "
-    "more than 4300 digits, before the model is called (no traceback in the body)",
-)
-def test_a_number_too_long_to_read_is_a_400(served):
-    body = b'{"dataframe_records": [{"customer_id": ' + b"9" * 5000 + b"}]}"
-    status, text = post(served, body)
-    _clean_of_internals(text)
-    assert status == 400
+def test_the_other_endpoints_are_mlflows(served):
+    for path in ("/ping", "/health"):
+        with urllib.request.urlopen(f"{served.url}{path}", timeout=30) as r:
+            assert r.status == 200
+    with urllib.request.urlopen(f"{served.url}/version", timeout=30) as r:
+        assert r.read().decode() == mlflow.__version__
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{served.url}/nowhere", timeout=30)
+    assert caught.value.code == 404
+
+
+def test_the_server_says_where_it_listens_and_logs_refusals(served):
+    log = served.log.read_text()
+    port = served.url.rsplit(":", 1)[1]
+    assert f"custseg serve: {served.model_uri} at http://127.0.0.1:{port} (POST /invocations" in log
+    post(served, b"[1, 2]")
+    log = served.log.read_text()
+    assert "[custseg.tracking.guard] answered 400: payload refused" in log
+    assert '"POST /invocations HTTP/1.1" 400' in log and '"GET /ping HTTP/1.1" 200' in log
+    assert "Traceback" not in log and "Logging error" not in log
+    assert "[custseg.clean" not in log  # the model's steps do not log each request
+
+
+def _through_guard(inner: Callable, body: bytes) -> tuple[int, dict[str, Any]]:
+    """One JSON request through the guard in front of a small ASGI app standing in for
+    MLflow's, for the answers the real server cannot be made to give on purpose."""
+    sent: list[dict[str, Any]] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/invocations",
+             "headers": [(b"content-type", JSON_TYPE.encode())]}  # fmt: skip
+    asyncio.run(Guard(inner)(scope, receive, send))
+    text = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    _clean_of_internals(text.decode())
+    return sent[0]["status"], json.loads(text)
+
+
+def _mlflow_like(status: int, body: bytes, then: Exception | None = None) -> Callable:
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+        if then is not None:
+            raise then
+
+    return app
+
+
+def test_the_guard_answers_what_mlflow_fails_on_without_internals(caplog):
+    good = json.dumps({"dataframe_records": [{"customer_id": "C1"}]}).encode()
+    caplog.set_level(logging.INFO, logger="custseg.tracking.guard")
+    # an exception the body does not explain: a bare 500, the traceback in the server log only
+    crash = _mlflow_like(500, b"Internal Server Error", RuntimeError(f"at {sys.prefix}/x.py"))
+    status, answer = _through_guard(crash, good)
+    assert (status, answer["error_code"]) == (500, "INTERNAL_ERROR")
+    assert answer["message"] == "the server failed on this request; the server log has the details"
+    assert "RuntimeError" in caplog.text and "Traceback" in caplog.text
+    # MLflow's 504 when a request takes longer than its timeout: JSON, not a line of text
+    slow = _mlflow_like(504, b"Request processing time exceeded limit")
+    assert _through_guard(slow, good) == (
+        504, {"error_code": "INTERNAL_ERROR", "message": "Request processing time exceeded limit"}
+    )  # fmt: skip
+    # a 400 with a stack trace on a body that reads: MLflow's message kept, the trace dropped
+    leak = json.dumps(
+        {
+            "error_code": "BAD_REQUEST",
+            "message": "Invalid input. Odd table",
+            "stack_trace": 'Traceback (most recent call last):\n  File "/x.py"',
+        }
+    )
+    status, answer = _through_guard(_mlflow_like(400, leak.encode()), good)
+    assert status == 400 and set(answer) == {"error_code", "message", "errors"}
+    assert answer["errors"] == [{"field": "payload", "problem": "Odd table",
+                                 "fix": FORMATS[JSON_TYPE].fix}]  # fmt: skip
+    # an answer under 400 goes through as MLflow sent it
+    status, answer = _through_guard(_mlflow_like(200, b'{"predictions": []}'), good)
+    assert (status, answer) == (200, {"predictions": []})
+
+
+def serve_cli(*args: str, tracking_uri: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "custseg", "serve", *args], env=clean_env(MLFLOW_TRACKING_URI=
+        tracking_uri), cwd=cwd, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("model", "words"), [
+    ("runs:/0123456789abcdef0123456789abcdef/model", "Run with id=0123456789abcdef"),
+    ("models:/no-such-model/1", "Registered Model with name=no-such-model not found"),
+    ("no/such/folder", "No such artifact"),
+])  # fmt: skip
+def test_a_model_that_is_not_there_stops_serve_with_exit_2(served, tmp_path, model, words):
+    done = serve_cli("--model", model, "--port", str(free_port()),
+                     tracking_uri=served.tracking_uri, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"custseg serve: error: --model {model}: cannot load it"), lines
+    assert words in lines[-1]
+    assert "Traceback" not in done.stderr and not done.stdout
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_a_port_in_use_and_an_unknown_option_stop_serve_with_exit_2(served, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = serve_cli("--model", served.model_uri, "--port", str(port),
+                         tracking_uri=served.tracking_uri, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"custseg serve: error: --port {port}: 127.0.0.1:{port} is in use (another server?). "
+        "Fix: choose another --port, or stop what listens there"
+    )
+    done = serve_cli("--model", served.model_uri, "--prot", "5001",
+                     tracking_uri=served.tracking_uri, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "custseg serve: error: unrecognized arguments: --prot 5001 (custseg serve --help lists "
+        "the options)"
+    )
+
+
+def test_a_store_that_is_not_there_is_not_created(tmp_path):
+    store = tmp_path / "nothing-here.db"
+    done = serve_cli("--model", "models:/custseg/1", tracking_uri=f"sqlite:///{store}",
+                     cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"custseg serve: error: --tracking-uri sqlite:///{store}: no "
+                                  "such SQLite store")  # fmt: skip
+    assert not store.exists()
 
 
 def test_a_failure_inside_the_model_is_a_bare_500(served):

@@ -191,8 +191,8 @@ TuningGroup = Annotated[
 
 
 # -- profiling, rules, recommend -------------------------------------------------------------
-PersonaKey = Literal["high_value", "bulk", "premium", "lapsed", "regular", "occasional",
-                     "unassigned"]  # fmt: skip
+PersonaKey = Literal["high_value", "bulk", "premium", "lapsed", "at_risk", "regular",
+                     "occasional", "unassigned"]  # fmt: skip
 
 
 class Profiling(Section):

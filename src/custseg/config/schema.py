@@ -72,6 +72,7 @@ from custseg.config.learning import (
     Visits,
     VisitsColumn,
 )
+from custseg.config.value import Value, ValueGroup
 
 
 # -- report, monitoring, tracking, engine ------------------------------------------------------
@@ -161,6 +162,7 @@ class Config(Section):
     metrics: Metrics
     stability: Stability
     tuning: TuningGroup
+    value: ValueGroup
     profiling: Profiling
     rules: RulesGroup
     recommend: RecommendGroup
@@ -232,6 +234,8 @@ __all__ = [
     "Tuning",
     "TuningGroup",
     "Validation",
+    "Value",
+    "ValueGroup",
     "ValueQuantity",
     "ValueQuantityColumn",
     "ValueQuantityPrice",

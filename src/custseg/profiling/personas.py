@@ -25,6 +25,7 @@ NAMES: dict[str, str] = {
     "bulk": "Bulk buyers, low unit price",
     "premium": "Premium occasional buyers",
     "lapsed": "Lapsed one-off buyers",
+    "at_risk": "At-risk valuable customers",
     "regular": "Regular mid-value buyers",
     "occasional": "Occasional low spenders",
     "unassigned": "Unassigned (outliers)",
@@ -33,8 +34,11 @@ NAMES: dict[str, str] = {
 # over "regular": middling segments in the demo reach ~0.4, planted traits exceed 1; on Online
 # Retail the weakest real trait (recent low spenders) scores ~0.57.
 THRESHOLD = 0.5
+# The least spread P(alive) is judged against (in log1p units, about 0.15 in probability):
+# differences smaller than that say nothing about who is leaving.
+ALIVE_SPREAD = 0.1
 # Order breaks exact ties, so the result never depends on dict or cluster order.
-TRAITS = ("lapsed", "bulk", "premium", "high_value", "occasional")
+TRAITS = ("lapsed", "at_risk", "bulk", "premium", "high_value", "occasional")
 
 
 @dataclass
@@ -64,16 +68,23 @@ def trait_scores(z: pd.DataFrame) -> pd.DataFrame:
     mon, freq = _col(z, "monetary"), _col(z, "frequency")
     rec, upb = _col(z, "recency_days"), _col(z, "units_per_basket")
     price, tenure = _col(z, "mean_unit_price"), _col(z, "tenure_days")
+    # how gone a segment is: long since its last purchase, or, when the value stage ran, a low
+    # P(alive) (which weighs that time against each customer's own purchase rhythm)
+    alive = _col(z, "p_alive")
+    gone = np.fmax(rec, -alive)
+    worth = np.fmin(mon, freq)  # without amounts, frequency alone is the evidence of value
     scores = {
-        "lapsed": np.minimum(rec, -freq),
+        "lapsed": np.minimum(gone, -freq),
+        # valuable customers slipping away: P(alive) only, as recency alone cannot tell a slow,
+        # loyal rhythm from a customer who left; high value needs them not fading
+        "at_risk": np.minimum(worth, -alive),
         "bulk": np.minimum(upb, -price),
         # "frequency not high": rare-ish buyers are fine, frequent ones are high value instead
         "premium": np.minimum(price, 1.0 - freq),
-        # without amounts, frequency alone is the best evidence of value there is
-        "high_value": np.fmin(mon, freq),
+        "high_value": np.minimum(worth, (alive + 1.0).fillna(np.inf)),
         # low spend and few purchases, but not gone (those are lapsed); "few purchases" averages
         # invoices and tenure, as two invoices on one day are still a single visit
-        "occasional": np.minimum(np.minimum(-mon, -(freq + tenure) / 2), 0.5 - rec),
+        "occasional": np.minimum(np.minimum(-mon, -(freq + tenure) / 2), 0.5 - gone),
     }
     return pd.DataFrame(scores, index=z.index)[list(TRAITS)]
 
@@ -154,6 +165,7 @@ def _describe(desc: pd.DataFrame, seg: pd.Series, currency: str) -> dict[str, st
     money = "monetary" in desc.columns
     total = desc["monetary"].sum() if money else np.nan
     overall_mon = desc["monetary"].median() if money else np.nan
+    alive = g["p_alive"].mean() if "p_alive" in desc.columns else None
     out = {}
     for s in size.index:
         text = f"{size[s]:,} customers ({size[s] / n:.1%})"
@@ -169,6 +181,8 @@ def _describe(desc: pd.DataFrame, seg: pd.Series, currency: str) -> dict[str, st
             f", {med.loc[s, 'units_per_basket']:.0f} units per basket, "
             f"last bought {med.loc[s, 'recency_days']:.0f} days ago"
         )
+        if alive is not None:
+            text += f", P(alive) {alive[s]:.2f}"
         out[s] = text
     return out
 
@@ -192,6 +206,8 @@ def _keys(desc: pd.DataFrame, seg: pd.Series) -> tuple[pd.Series, pd.Series, pd.
     """Key and its trait score per segment, and the segments' median z-scores."""
     lg = np.log1p(desc.clip(lower=0))
     std = lg.std().replace(0.0, np.nan)
+    if "p_alive" in std.index:  # a probability: when nearly everyone is alive, a 0.01 gap
+        std["p_alive"] = max(std["p_alive"], ALIVE_SPREAD)  # is no trait, whatever its z
     z = (lg.groupby(seg).median() - lg.mean()) / std
     scores = trait_scores(z).fillna(-np.inf)
     best = scores.max(axis=1)

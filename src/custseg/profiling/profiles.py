@@ -58,9 +58,10 @@ class Profiles:
     region_mix: pd.DataFrame | None
     category_mix: pd.DataFrame | None
     top_products: pd.DataFrame | None
+    value: pd.DataFrame | None = None  # custseg.profiling.value, when the value stage ran
 
 
-def _segment_order(labels: pd.Series) -> list[str]:
+def segment_order(labels: pd.Series) -> list[str]:
     """Numeric order of labels as strings, unassigned (-1) last, so tables read 0, 1, ..., -1."""
     codes = sorted(int(v) for v in pd.unique(labels))
     return [str(c) for c in codes if c >= 0] + (["-1"] if -1 in codes else [])
@@ -221,7 +222,7 @@ def profile(
     seg = seg.iloc[present]
     lines = tx.loc[keep]
     cust = trimmed[pos[keep]]  # position in the trimmed `seg`
-    order = _segment_order(seg)
+    order = segment_order(seg)
     seg_code = pd.Index(order).get_indexer(seg.to_numpy())
     money = has_column(lines, "amount")
 

@@ -23,6 +23,7 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "units_per_basket": ("smaller baskets", "bigger baskets", "basket size"),
     "mean_unit_price": ("cheaper items", "pricier items", "item price"),
     "tenure_days": ("newer", "long-standing", "tenure"),
+    "p_alive": ("fading", "likely active", "P(alive)"),  # when the value stage ran
 }
 ORDINALS = ("", "", "2nd ", "3rd ", "4th ", "5th ", "6th ", "7th ", "8th ", "9th ")
 

@@ -20,6 +20,7 @@ import pandas as pd
 from custseg.redact import redact
 from custseg.report.figures import CAPTIONS
 from custseg.report.palette import label_key, segment_colors
+from custseg.report.value_blocks import glance, segment_value, value_section
 from custseg.segment.stability import verdict as stability_verdict
 
 if TYPE_CHECKING:
@@ -192,6 +193,7 @@ def _segment_blocks(
                          f"recovery {float(jaccard):.2f}; 0.75 stable, 0.85 highly stable)"))
     out += [("h", 3, "Profile (this segment vs all customers)"),
             ("table", _profile_table(summary, label, inp.currency))]  # fmt: skip
+    out += segment_value(inp, label)
     if inp.top_products is not None:
         table = _products_table(inp.top_products, label, names)
         if table is not None:
@@ -227,15 +229,15 @@ def build_blocks(inp: ReportInput, figures: dict[str, Path]) -> list[Block]:
     out += _run_blocks(inp.run)
 
     out.append(("h", 2, "Segments at a glance"))
-    glance = []
+    rows = []
     for label in labels:
         row = summary.loc[label]
-        glance.append((label, _persona(inp.personas, label).get("name", ""),
-                       fmt(row.get("customers"), "customers"),
-                       fmt(row.get("customer_share"), "customer_share"),
-                       fmt(row.get("revenue_share"), "revenue_share")))  # fmt: skip
-    cols = ["segment", "persona", "customers", "customer share", "revenue share"]
-    out.append(("table", pd.DataFrame(glance, columns=cols)))
+        rows.append({"segment": label, "persona": _persona(inp.personas, label).get("name", ""),
+                     "customers": fmt(row.get("customers"), "customers"),
+                     "customer share": fmt(row.get("customer_share"), "customer_share"),
+                     "revenue share": fmt(row.get("revenue_share"), "revenue_share"),
+                     **glance(inp.value_profile, label, inp.currency)})  # fmt: skip
+    out.append(("table", pd.DataFrame(rows)))
 
     if figures:
         out.append(("h", 2, "Figures"))
@@ -244,6 +246,7 @@ def build_blocks(inp: ReportInput, figures: dict[str, Path]) -> list[Block]:
     for label in labels:
         out += _segment_blocks(inp, summary, label, colors[label], names)
 
+    out += value_section(inp)
     if inp.evaluation is not None and len(inp.evaluation):
         ev = inp.evaluation.copy()
         ev = ev.map(lambda v: fmt(v)).reset_index(names="recommender")

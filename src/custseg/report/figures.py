@@ -26,6 +26,7 @@ from custseg.report.segment_plots import (
     silhouette_plot,
 )
 from custseg.report.study_plots import elbow_plot, pareto_plot
+from custseg.report.value_plots import clv_by_segment, holdout_calibration, p_alive_matrix
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ class FigureInput:
     tuning_title: str = ""  # title of the tuning figures; default "<what>: <n> trials"
     rules: pd.DataFrame | None = None  # mined rules (segment, antecedent, consequent, lift...)
     product_names: dict[str, str] | None = None  # item -> name on the rules figure
+    value: pd.DataFrame | None = None  # the value stage's table, with each customer's segment
+    value_calibration: pd.DataFrame | None = None  # Holdout.calibration: actual vs predicted
+    persona_names: dict[str, str] | None = None  # segment label -> persona name (value figures)
+    currency: str = ""
 
 
 def _tuning_title(inp: FigureInput) -> str:
@@ -133,6 +138,27 @@ def _top_rules(inp: FigureInput, path: Path) -> Path | None:
     return top_rules_plot(inp.rules, path, title, names=inp.product_names)
 
 
+def _p_alive(inp: FigureInput, path: Path) -> Path | None:
+    if inp.value is None:
+        return None
+    return p_alive_matrix(inp.value, path, f"{inp.what}: who is still active")
+
+
+def _clv(inp: FigureInput, path: Path) -> Path | None:
+    if inp.value is None or "clv" not in inp.value.columns:
+        return None
+    return clv_by_segment(inp.value, inp.value["segment"], inp.persona_names or {}, path,
+                          f"{inp.what}: customer lifetime value per segment",
+                          inp.currency)  # fmt: skip
+
+
+def _calibration(inp: FigureInput, path: Path) -> Path | None:
+    if inp.value_calibration is None:
+        return None
+    return holdout_calibration(inp.value_calibration, path,
+                               f"{inp.what}: predicted vs actual purchases on held-out days")
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """One figure a run can have."""
@@ -158,6 +184,10 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("elbow", "elbow.png", "Choosing the number of segments", _elbow),
     FigureSpec("pareto_front", "pareto_front.png", "Tuning trials", _pareto),
     FigureSpec("top_rules", "top_rules.png", "Strongest cross-sell rules", _top_rules),
+    FigureSpec("clv", "clv_by_segment.png", "Customer lifetime value per segment", _clv),
+    FigureSpec("p_alive", "p_alive_matrix.png", "P(alive) by frequency and recency", _p_alive),
+    FigureSpec("value_calibration", "value_calibration.png",
+               "Value model: predicted vs actual purchases on held-out days", _calibration),
 )
 CAPTIONS: dict[str, str] = {spec.name: spec.caption for spec in FIGURES}
 

@@ -39,6 +39,9 @@ class ReportInput:
     product_names: dict[str, str] | None = None
     currency: str = ""  # symbol before money (data.currency)
     warnings: dict[str, str] | None = None  # custseg.notices: key -> sentence
+    value_profile: pd.DataFrame | None = None  # custseg.profiling.value: segment rows + "all"
+    value_check: dict[str, float] | None = None  # Holdout.metrics: the held-out days' check
+    value_horizon_days: int | None = None  # what "expected purchases" counts
 
 
 def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]:

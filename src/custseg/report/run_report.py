@@ -31,6 +31,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
     seg = model.training_.segmentation
     names = product_names(tx)
     search = seg.tuning
+    personas = model.personas_frame()
     rules_on_products = model.rules_ is not None and cfg.rules.item == "product_id"  # type: ignore[union-attr]
     figures = draw_figures(
         FigureInput(
@@ -50,6 +51,10 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
             tuning_title=f"{cfg.data.name} / {cfg.features.name} / {cfg.segment.name}",
             rules=model.rules_,
             product_names=names if rules_on_products else None,
+            value=_valued(r),
+            value_calibration=r.value_holdout.calibration if r.value_holdout else None,
+            persona_names=dict(zip(personas["segment"], personas["name"], strict=True)),
+            currency=cfg.data.currency or "",
         ),
         out,
     )
@@ -70,7 +75,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
             "run_name": r.run_name,
         },
         summary=model.profiles_.summary,
-        personas=model.personas_frame(),
+        personas=personas,
         figures=figures,
         top_pairs=model.rules_,
         evaluation=evaluation,
@@ -78,10 +83,22 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         product_names=names,
         currency=cfg.data.currency or "",
         warnings=dict(r.warnings),
+        value_profile=model.profiles_.value,
+        value_check=r.value_holdout.metrics if r.value_holdout else None,
+        value_horizon_days=getattr(cfg.value, "horizon_days", None),
     )
     _, html = write_report(report, out / "report")
     return html, figures
 
+
+
+def _valued(r: RunResult) -> pd.DataFrame | None:
+    """The value table with each customer's segment, for the value figures."""
+    if r.value is None:
+        return None
+    segment = r.segments["segment"]
+    segment.index = segment.index.astype("str")
+    return r.value.assign(segment=segment.reindex(r.value.index.astype("str")).to_numpy())
 
 
 def _at_served_k(r: RunResult) -> pd.DataFrame | None:

@@ -80,6 +80,38 @@ def _fit(t: Tracker, r: RunResult) -> None:
     if model.rules_ is not None:
         _rules(t, r)
     _blend(t, r)
+    _value(t, r)
+
+
+def _value(t: Tracker, r: RunResult) -> None:
+    """The value models' parameters, every customer's value and each segment's share of it."""
+    fitted = r.model.value_  # type: ignore[union-attr]
+    if fitted is None or r.value is None:
+        return
+    params = {**fitted.purchase_params_, **(fitted.spend_params_ or {})}
+    t.metrics({f"value.param.{k}": float(v) for k, v in params.items()})
+    t.metrics({"value.customers": len(r.value),
+               "value.p_alive_mean": float(r.value["p_alive"].mean())})  # fmt: skip
+    if "clv" in r.value.columns:
+        t.metrics({"value.clv_total": float(r.value["clv"].sum())})
+    t.table(r.value, "customer_value")
+    if r.profiles.value is not None:
+        t.table(r.profiles.value, "value_profile")
+    if fitted.skipped_:
+        t.tags({f"skipped.value.{k}": v for k, v in fitted.skipped_.items()})
+    log.info("Value models: %s", {k: round(float(v), 4) for k, v in params.items()})
+
+
+def _holdout(t: Tracker, r: RunResult) -> None:
+    """How well the value models predicted each customer's purchases on the last days."""
+    h = r.value_holdout
+    if h is None:  # too little data to hold out: the reason is the tag warning.value.holdout
+        return
+    t.metrics({f"value.holdout.{k}": float(v) for k, v in h.metrics.items()})
+    t.table(h.calibration, "value_calibration")
+    log.info("Value models on the last %d days: MAE %.3f purchases per customer (naive rate "
+             "%.3f), correlation %.3f", h.metrics["holdout_days"], h.metrics["mae"],
+             h.metrics["mae_naive"], h.metrics["correlation"])  # fmt: skip
 
 
 def _blend(t: Tracker, r: RunResult) -> None:
@@ -165,8 +197,8 @@ def _model(t: Tracker, r: RunResult) -> None:
 
 
 LOGGERS: dict[str, Callable[[Tracker, RunResult], None]] = {
-    "clean": _clean, "fit": _fit, "recommend": _recommend, "evaluate": _evaluate,
-    "report": _report, "run": _model,
+    "clean": _clean, "fit": _fit, "value": _holdout, "recommend": _recommend,
+    "evaluate": _evaluate, "report": _report, "run": _model,
 }  # fmt: skip
 
 

@@ -1,18 +1,21 @@
-"""The fitted CustomerModel as an MLflow pyfunc model: `mlflow models serve`, `custseg score`
-and `custseg drift` load the very object the run fitted and evaluated, and call its `score`.
+"""The fitted CustomerModel as an MLflow pyfunc model: `custseg serve` (or `mlflow models
+serve`), `custseg score` and `custseg drift` load the very object the run fitted and evaluated,
+and call its `score`.
 
 The wrapper only unpickles the model, checks the payload against the model's input contract
 (`custseg.tracking.payload`) and forwards it to `score`; there is no second implementation of
 scoring here. Input: canonical transaction lines (or a features table); output: one row per
 customer with segment, persona, the cross-sell items with their sources and the buy-again items
-(as lists); product lines without customers get "bought together" items per basket instead.
+(as lists), and P(alive), expected purchases and CLV when the model has a value stage; product
+lines without customers get "bought together" items per basket instead.
 
-A refused payload leaves `predict` as an MlflowException with error code BAD_REQUEST, which
-MLflow's scoring server answers as HTTP 400 with a JSON body: `message` (MLflow puts the
-input's repr in front of ours) and `errors`, one record per problem with its `field`,
-`problem`, `fix` and `rows`. Anything else the model raises is logged here with its traceback
-and answered as a bare 500: a traceback (server paths, library versions) never reaches a client,
-as it would if an exception other than an MlflowException left `predict`.
+A refused payload leaves `predict` as an MlflowException with error code BAD_REQUEST, which the
+scoring server answers as HTTP 400 with a JSON body: `message` (`mlflow models serve` puts the
+input's repr in front of ours; `custseg serve` drops it) and `errors`, one record per problem
+with its `field`, `problem`, `fix` and `rows`. Anything else the model raises is logged here
+with its traceback and answered as a bare 500: a traceback (server paths, library versions)
+never reaches a client, as it would if an exception other than an MlflowException left
+`predict`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from mlflow.types.schema import Array, ColSpec, Schema
 
 from custseg.data.schema import ABSENT_ALLOWED, CANONICAL, REQUIRED
 from custseg.model import CustomerModel
+from custseg.serving import VALUE_OUTPUT
 from custseg.tracking import payload
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,8 @@ def signature() -> ModelSignature:
         ColSpec("string", "persona"), ColSpec("string", "persona_key"),
         ColSpec(Array("string"), "recommendations"), ColSpec(Array("string"), "sources"),
         ColSpec(Array("string"), "buy_again"),
+        # models fitted with a value stage, for customers sent as transaction lines
+        *(ColSpec("double", name, required=False) for name in VALUE_OUTPUT),
     ]  # fmt: skip
     return ModelSignature(outputs=Schema(outputs))
 
