@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from results import publish  # bench/results.py, beside this script
+
 from custseg.clean import clean
 from custseg.config import load
 from custseg.data.sources import load as load_data
@@ -108,11 +110,7 @@ def main() -> None:
     ]
     for name, (overrides, cutoff) in SETS.items():
         lines += bench(name, overrides, cutoff)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_write:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(text)
+    publish(lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

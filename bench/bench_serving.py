@@ -33,6 +33,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from results import publish  # bench/results.py, beside this script
 
 from custseg.config import load
 from custseg.data.sources import load as load_data
@@ -198,11 +199,7 @@ def main() -> None:
     ]
     if first:
         lines.append(f"\nFirst error: `{first}`")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_write:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(text)
+    publish(lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from results import publish  # bench/results.py, beside this script
 
 from custseg.clean import clean
 from custseg.config.compose import load
@@ -97,11 +98,7 @@ def main() -> None:
         f"Holdout: {holdout.metrics if holdout else 'skipped'}. Peak RSS {peak_mb():,.0f} MB "
         "(the whole process, data included).",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_write:
-        with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(text)
+    publish(lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

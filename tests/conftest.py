@@ -77,12 +77,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    """Poll `url` until it answers 200; fail with the server's stderr if it exits first."""
+def wait_until_up(
+    url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None
+) -> None:
+    """Poll `url` until it answers 200; fail with the server's stderr (or its `log` file, for a
+    server writing there) if it exits first."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.stderr.read()[-3000:]}")
+            said = log.read_text() if log is not None else proc.stderr.read()
+            raise AssertionError(f"server exited early: {said[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:

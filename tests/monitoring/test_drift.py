@@ -20,6 +20,7 @@ from custseg.monitoring.drift import (
     segmentation_only,
     size_shares,
     split_date,
+    value_migration,
 )
 from custseg.report.migration_plot import migration_plot
 from tests.conftest import make_config
@@ -59,6 +60,32 @@ def test_migration_table_by_hand() -> None:
     assert sizes.loc[0, "share_a"] == pytest.approx(0.4)
     assert sizes.loc[2, "share_a"] == pytest.approx(0.2) and sizes.loc[2, "share_b"] == 0.0
     assert sizes.loc[1, "shift"] == pytest.approx(0.6 - 0.4)
+
+
+def test_value_migration_by_hand() -> None:
+    a = pd.Series([0, 0, 1, 1, 2], index=["c1", "c2", "c3", "c4", "c5"])
+    b = pd.Series([0, 1, 1, 1, 0], index=["c1", "c2", "c3", "c4", "c9"])
+    value = pd.Series([10.0, 30.0, 5.0, 5.0, 99.0], index=["c1", "c2", "c3", "c4", "c5"])
+    table, moved = value_migration(a, b, value)
+    expected = np.array([[10.0, 30.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(table.to_numpy(), expected)  # c5 left: its 99 is in no cell
+    assert moved == pytest.approx(30 / 50)  # c2 moved, holding 30 of the 50 still there
+
+
+@pytest.mark.slow
+def test_drift_with_a_value_stage_says_how_much_value_moved(
+    demo: tuple[pd.DataFrame, pd.DataFrame], demo_drift: DriftResult
+) -> None:
+    tx = demo[0]
+    valued = make_config(SMALL, "features=basket", "report=none", "value=bgnbd")
+    r = drift(tx, valued)
+    assert r.value_measure == "clv"
+    both = r.migration.to_numpy().sum()
+    assert both == r.customers_both and r.value_migration.shape == r.migration.shape
+    assert (r.value_migration.to_numpy() > 0).sum() == (r.migration.to_numpy() > 0).sum()
+    diagonal = np.trace(r.value_migration.to_numpy()) / r.value_migration.to_numpy().sum()
+    assert r.value_moved_share == pytest.approx(1 - diagonal)
+    assert demo_drift.value_migration is None  # value=none: nothing to say
 
 
 def test_migration_table_puts_unassigned_last() -> None:

@@ -14,7 +14,6 @@ import logging
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -37,7 +36,7 @@ from custseg.tracking.pyfunc import (
     log_model,
     to_model_input,
 )
-from tests.conftest import clean_env, free_port, make_config
+from tests.conftest import clean_env, free_port, make_config, wait_until_up
 
 pytestmark = pytest.mark.slow  # fit, log and serve a model: about 25 s before the first request
 FEATURES = ["total_value", "total_quantity"]  # the default feature set, value_quantity
@@ -81,28 +80,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             env=clean_env(MLFLOW_TRACKING_URI=uri), cwd=tmp, stdout=out, stderr=out, text=True,
         )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{port}/ping", proc, log)
+        wait_until_up(f"http://127.0.0.1:{port}/ping", proc, log=log)
         yield Served(
             f"http://127.0.0.1:{port}", model, model_uri, uri, log, to_model_input(mine), features
         )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    """Poll `url` until it answers 200; fail with the server's log if it exits first."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} not up after {timeout} s")
 
 
 def post(served: Served, body: Any, content_type: str = "application/json") -> tuple[int, str]:

@@ -33,6 +33,11 @@ class DriftResult:
     customers_both: int
     labels_b_by_a: pd.Series  # customer -> segment (model A applied to B)
     labels_b_by_b: pd.Series  # customer -> segment (refit on B)
+    # with a value stage: each customer's value as of the split (CLV, or expected purchases
+    # without money), summed like `migration`, and the share of it held by customers who moved
+    value_migration: pd.DataFrame | None = None
+    value_moved_share: float | None = None
+    value_measure: str = ""
 
 
 def _label_order(labels: pd.Index | np.ndarray) -> list[int]:
@@ -112,11 +117,13 @@ def drift(tx: pd.DataFrame, config: Config, model: CustomerModel | None = None) 
     else:
         labels_a = model.segment(tx_a, clean=False)
     labels_b_by_a = model.segment(tx_b, clean=False)
-    refit = CustomerModel(fixed).fit(tx_b).training_.segmentation
+    refit = CustomerModel(_without_value(fixed)).fit(tx_b).training_.segmentation
     labels_b_by_b = pd.Series(refit.labels, index=refit.features.index, name="segment",
                               dtype="int64").reindex(labels_b_by_a.index)  # fmt: skip
 
     migration, moved = migration_table(labels_a, labels_b_by_a)
+    value = _value_at_split(model, tx_a)
+    moved_value = value_migration(labels_a, labels_b_by_a, value) if value is not None else None
     return DriftResult(
         split=at,
         migration=migration,
@@ -128,7 +135,48 @@ def drift(tx: pd.DataFrame, config: Config, model: CustomerModel | None = None) 
         customers_both=int(migration.to_numpy().sum()),
         labels_b_by_a=labels_b_by_a,
         labels_b_by_b=labels_b_by_b,
+        value_migration=moved_value[0] if moved_value else None,
+        value_moved_share=moved_value[1] if moved_value else None,
+        value_measure=str(value.name) if value is not None else "",
     )
+
+
+def _value_at_split(model: CustomerModel, tx_a: pd.DataFrame) -> pd.Series | None:
+    """Each period-A customer's value as the split finds them (model A's value stage): CLV, or
+    expected purchases when the model has no spend part; None without a value stage."""
+    if getattr(model, "value_", None) is None:
+        return None
+    table = model.value(tx_a, clean=False)
+    measure = "clv" if "clv" in table.columns else "expected_purchases"
+    out = table[measure].astype("float64")
+    out.index = out.index.astype("str")
+    return out
+
+
+def value_migration(
+    labels_a: pd.Series, labels_b: pd.Series, value: pd.Series
+) -> tuple[pd.DataFrame, float]:
+    """`value` of the customers in both periods summed by (segment in A, segment in B), and
+    the share of it held by customers whose segment changed: what a marketer loses track of
+    when a segment's customers move on."""
+    a = labels_a.copy()
+    a.index = a.index.astype("str")
+    b = labels_b.copy()
+    b.index = b.index.astype("str")
+    both = a.index.intersection(b.index).intersection(value.index)
+    a, b, v = a.loc[both].astype("int64"), b.loc[both].astype("int64"), value.loc[both]
+    order = _label_order(np.concatenate([labels_a.to_numpy(), labels_b.to_numpy()]))
+    table = pd.crosstab(a, b, values=v, aggfunc="sum").reindex(
+        index=order, columns=order).fillna(0.0)  # fmt: skip
+    table.index.name, table.columns.name = "segment_a", "segment_b"
+    total = float(v.sum())
+    moved = float(v[a.to_numpy() != b.to_numpy()].sum()) / total if total else 0.0
+    return table.astype("float64"), moved
+
+
+def _without_value(config: Config) -> Config:
+    """The refit on period B only compares segments: no value models."""
+    return config.model_copy(update={"value": Off(enabled=False)})
 
 
 def segmentation_only(config: Config, model: CustomerModel | None = None) -> Config:

@@ -40,4 +40,8 @@ def run_drift(config: Config, out: Path) -> DriftResult:
         log.info("Drift: ARI %.3f between model A and a refit on B; %.1f%% of %d repeat "
                  "customers moved", result.ari_refit, 100 * result.moved_share,
                  result.customers_both)  # fmt: skip
+        if result.value_migration is not None:
+            log.info("Drift: %.1f%% of the %s of customers active in both periods sits with "
+                     "customers who changed segment", 100 * (result.value_moved_share or 0.0),
+                     result.value_measure)  # fmt: skip
         return result

@@ -271,5 +271,9 @@ def log_drift(t: Tracker, config: Any, scored: Any, result: Any, name: str) -> N
                "drift.max_size_shift": shift})  # fmt: skip
     t.table(result.migration, "migration")
     t.table(result.sizes, "size_shift")
+    if result.value_migration is not None:  # the value stage's measure, as the split found it
+        t.metrics({"drift.value_moved_share": result.value_moved_share})
+        t.params({"drift.value_measure": result.value_measure})
+        t.table(result.value_migration, "value_migration")
     title = f"{name}: segment migration across {result.split.date()}"
     t.file(migration_plot(result, t.artifact_dir / "migration.png", title))

@@ -6,8 +6,13 @@ Fitted by maximum likelihood with pymc-marketing, which is imported only when a 
 or used, so importing this package costs nothing at start-up.
 """
 
+import logging
+
 from custseg.value.holdout import Holdout, validate
 from custseg.value.model import ValueModel
 from custseg.value.summary import purchase_summary
+
+# arviz announces at INFO, on import, each optional part it lacks: not news for a run's log
+logging.getLogger("arviz.preview").setLevel(logging.WARNING)
 
 __all__ = ["Holdout", "ValueModel", "purchase_summary", "validate"]

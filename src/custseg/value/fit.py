@@ -52,6 +52,19 @@ def _map_point(model: Any, data: pd.DataFrame, names: tuple[str, ...], mode: str
     return {name: float(np.asarray(model.fit_result[name]).squeeze()) for name in names}
 
 
+def numbered(summary: pd.DataFrame) -> pd.DataFrame:
+    """A purchase summary as pymc-marketing reads it: customer_id 0..n-1 (ids play no part in
+    the models, and its results are aligned by that number) and the count columns."""
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(len(summary)),
+            "frequency": summary["frequency"].to_numpy(),
+            "recency": summary["recency"].to_numpy(),
+            "T": summary["T"].to_numpy(),
+        }
+    )
+
+
 def _check_finite(params: Mapping[str, float], what: str, fix: str) -> None:
     bad = {k: v for k, v in params.items() if not (math.isfinite(v) and v > 0)}
     if bad:
@@ -86,16 +99,8 @@ def fit_purchases(summary: pd.DataFrame, mode: str | None = None) -> dict[str, f
     check_purchases(summary)  # before the slow import: bad data fails at once
     from pymc_marketing.clv import BetaGeoModel
 
-    data = pd.DataFrame(
-        {
-            "customer_id": np.arange(len(summary)),  # ids play no part in the fit
-            "frequency": summary["frequency"].to_numpy(),
-            "recency": summary["recency"].to_numpy(),
-            "T": summary["T"].to_numpy(),
-        }
-    )
     model = BetaGeoModel(model_config=flat_priors(PURCHASE_PARAMS))
-    params = _map_point(model, data, PURCHASE_PARAMS, mode)
+    params = _map_point(model, numbered(summary), PURCHASE_PARAMS, mode)
     _check_finite(params, "BG/NBD purchase", "use value=none or check the dates of the lines")
     return params
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.value.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
+from custseg.value.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors, numbered
 
 DAYS_PER_MONTH = 30  # pymc-marketing's month when time is counted in days ("D")
 
@@ -26,19 +26,6 @@ def _point(params: Mapping[str, float]) -> Any:
     import arviz as az
 
     return az.from_dict(posterior={k: np.array([[float(v)]]) for k, v in params.items()})
-
-
-def _numbered(summary: pd.DataFrame, **extra: np.ndarray) -> pd.DataFrame:
-    """The summary as pymc-marketing reads it: customer_id 0..n-1 and the count columns."""
-    data = pd.DataFrame(
-        {
-            "customer_id": np.arange(len(summary)),
-            "frequency": summary["frequency"].to_numpy(),
-            "recency": summary["recency"].to_numpy(),
-            "T": summary["T"].to_numpy(),
-        }
-    )
-    return data.assign(**extra)
 
 
 def _values(result: Any, n: int) -> np.ndarray:
@@ -55,7 +42,7 @@ class PurchasePredictor:
     def __init__(self, params: Mapping[str, float], summary: pd.DataFrame) -> None:
         from pymc_marketing.clv import BetaGeoModel
 
-        self.data = _numbered(summary)
+        self.data = numbered(summary)
         self.model = BetaGeoModel(model_config=flat_priors(PURCHASE_PARAMS))
         self.model.build_model(self.data)
         self.model.idata = _point({k: params[k] for k in PURCHASE_PARAMS})
