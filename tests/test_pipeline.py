@@ -35,6 +35,7 @@ def _download(uri: str, run_id: str, name: str, dst: Path) -> Path:
     ))  # fmt: skip
 
 
+@pytest.mark.slow  # the whole pipeline, logged: an end-to-end case
 def test_demo_run_logs_params_metrics_and_artifacts(tracking_uri, tmp_path):
     result = run_logged(make_config(f"tracking.uri={tracking_uri}", SMALL), tmp_path / "out")
     runs = _runs(tracking_uri)
