@@ -1,5 +1,6 @@
 """The value stage inside a whole run: fitted once into the customer model, validated on the
-last days, logged, profiled per segment, drawn, reported and served."""
+last days, logged, profiled per segment, drawn, reported and served; with the offers ranked by
+expected value (recommend.rank_by=expected_value), which reads P(alive)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ SMALL = "data.generator.n_rows=20000"
 def valued(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("value_run")
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    config = make_config(f"tracking.uri={uri}", SMALL, "value=bgnbd", "value.holdout_days=60")
+    config = make_config(f"tracking.uri={uri}", SMALL, "value=bgnbd", "value.holdout_days=60",
+                         "recommend.rank_by=expected_value")  # fmt: skip
     return run_logged(config, tmp / "out"), uri, tmp
 
 
@@ -72,5 +74,35 @@ def test_the_served_model_answers_each_customers_value(valued):
     for column in ("p_alive", "expected_purchases", "clv"):
         np.testing.assert_allclose(scored[column].to_numpy(dtype=float),
                                    fitted.loc[scored.index, column].to_numpy(dtype=float))
-    assert isinstance(scored["p_alive"].iloc[0], float | np.floating)
+    assert scored["p_alive"].dtype == np.float64
+
+
+@pytest.mark.slow
+def test_offers_ranked_by_expected_value_are_logged_reported_and_served(valued):
+    result, uri, _ = valued
+    recs = result.recommendations
+    assert {"expected_value", "rank"} <= set(recs.columns)
+    # a customer's P(alive) is in their offers' worth: worth / P(alive) is the item's own
+    p_alive = result.value["p_alive"].reindex(recs["customer_id"].astype(str)).to_numpy()
+    ev = result.model.expected_
+    own = ev.chance_at(np.ones(len(recs), dtype=int)) * ev.value_of(recs["item"])
+    assert (recs["expected_value"].to_numpy() <= own * p_alive + 1e-9).all()
+    m = MlflowClient(uri).get_run(result.run_id).data.metrics
+    assert m["eval.custseg.revenue_at_10"] > m["eval.custseg_relevance.revenue_at_10"]
+    names = {a.path for a in MlflowClient(uri).list_artifacts(result.run_id)}
+    assert {"segment_offers.parquet", "expected_value.json"} <= names
+    offers = result.offers
+    assert set(offers["segment"]) == set(result.segments["segment"])
+    html = result.report.read_text()
+    assert html.count("Top offers by expected revenue") == offers["segment"].nunique()
+    assert "custseg_relevance is the same blend in relevance order" in html
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(result.model_uri)
+    tx = result.transactions
+    some = tx["customer_id"].astype(str).drop_duplicates().head(5)
+    scored = model.predict(to_model_input(tx[tx["customer_id"].astype(str).isin(some)]))
+    served = recs[recs["customer_id"].astype(str).isin(some)].sort_values(["customer_id", "rank"])
+    logged = served.groupby(served["customer_id"].astype(str))["item"].agg(list)
+    for customer, items in zip(scored["customer_id"], scored["recommendations"], strict=True):
+        assert list(items) == logged[str(customer)], customer
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,15 +31,17 @@ from custseg.profiling.personas import Persona, assign_personas
 from custseg.profiling.profiles import Profiles, customer_descriptors, profile
 from custseg.profiling.value import value_profile
 from custseg.progress import step
+from custseg.recommend.expected import ExpectedValue, learn_expected, rerank
 from custseg.recommend.history import History, histories
 from custseg.recommend.learned import BlendChoice, learn_blend
 from custseg.recommend.recommenders import (
     BLEND,
     Recommender,
+    Rerank,
     fit_recommenders,
-    recommend_all,
     recommend_lengths,
 )
+from custseg.recommend.together import bought_together
 from custseg.redact import redact_fields
 from custseg.rules.baskets import make_baskets
 from custseg.value import ValueModel
@@ -104,6 +107,7 @@ class CustomerModel:
         self.rules_: pd.DataFrame | None = None
         self.recommenders_: dict[str, Recommender] = {}
         self.blend_ = BlendChoice()
+        self.expected_: ExpectedValue | None = None
         self.skipped_ = self._skipped(tx)
         if isinstance(cfg.rules, Rules) and "rules" not in self.skipped_:
             self._fit_rules(engine, tx, labels, cfg.rules)
@@ -149,9 +153,14 @@ class CustomerModel:
         with step("fit the recommenders"):
             bought = histories(tx, rules.item, rec.half_life_days)
             self.recommenders_ = fit_recommenders(bought, baskets, self.rules_, labels, rec)
+        by_value = rec.rank_by == "expected_value"
         if rec.blend == "learned":
             self.blend_ = learn_blend(tx, labels, self._window_fitter(engine, labels, rules, rec),
-                                      rec, rules.item, self.config.seed)  # fmt: skip
+                                      rec, rules.item, self.config.seed,
+                                      rec.candidates if by_value else 0)  # fmt: skip
+        if by_value:
+            self.expected_ = learn_expected(tx, rules.item, self.blend_, self.describe,
+                                            self.value_ is not None)  # fmt: skip
 
     def _window_fitter(
         self, engine: SegmentEngine, labels: pd.Series, rules: Rules, rec: Recommend
@@ -224,7 +233,20 @@ class CustomerModel:
         tx = self.prepare(transactions)[0] if clean else transactions
         history, segments = self.history(tx), self.segment(tx, clean=False)
         return recommend_lengths(self._recommenders(), self.config.recommend, history,  # type: ignore[arg-type]
-                                 segments, names, lengths, self.blend_.weights)  # fmt: skip
+                                 segments, names, lengths, self.blend_.weights,
+                                 self.reranker(tx))  # fmt: skip
+
+    def reranker(
+        self, tx: pd.DataFrame | None = None, p_alive: pd.Series | None = None
+    ) -> Rerank | None:
+        """How the served list is picked from the candidates when ranked by expected value
+        (None: relevance order); P(alive) from the value stage on `tx`'s customers."""
+        ev = getattr(self, "expected_", None)  # absent from models logged before rank_by
+        if ev is None:
+            return None
+        if p_alive is None and tx is not None and getattr(self, "value_", None) is not None:
+            p_alive = self.value(tx, clean=False)["p_alive"]
+        return partial(rerank, expected=ev, p_alive=p_alive)
 
     @property
     def _k(self) -> int:
@@ -244,11 +266,15 @@ class CustomerModel:
         return histories(tx, self.item_column, half_life)
 
     def lists(
-        self, history: History, segments: pd.Series, names: Iterable[str], k: int | None
-    ) -> dict[str, pd.DataFrame]:
+        self, history: History, segments: pd.Series, names: Iterable[str], k: int | None,
+        p_alive: pd.Series | None = None,
+    ) -> dict[str, pd.DataFrame]:  # fmt: skip
         """The named lists (blend or sources) for a history and its customers' segments."""
-        return recommend_all(self._recommenders(), self.config.recommend, history, segments,  # type: ignore[arg-type]
-                             names, k, self.blend_.weights)  # fmt: skip
+        rec = self.config.recommend
+        k = k if k is not None else self._k
+        rerank_by = self.reranker(p_alive=p_alive)
+        return recommend_lengths(self._recommenders(), rec, history, segments, names, [k],  # type: ignore[arg-type]
+                                 self.blend_.weights, rerank_by)[k]  # fmt: skip
 
     def _recommenders(self) -> dict[str, Recommender]:
         if not self.recommenders_ or not isinstance(self.config.recommend, Recommend):
@@ -270,20 +296,9 @@ class CustomerModel:
         return serving.score(self, data)
 
     def together(self, lines: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
-        """Items frequently bought with each basket's items (`invoice_id` groups the lines; one
-        basket when absent): the shop-page answer, with no customer history. The recs frame
-        with the basket in `customer_id`."""
-        item = self.item_column
-        if item not in lines.columns:
-            raise ValueError(f"'bought together' needs a {item} column (the items of a basket)")
-        if "similarity" not in self.recommenders_:
-            raise ValueError("this model has no basket similarity (rules or recommend off)")
-        basket = lines["invoice_id"] if "invoice_id" in lines.columns else "basket"
-        frame = pd.DataFrame({"customer_id": basket, item: lines[item]}).dropna()
-        history = History.from_transactions(frame, item)
-        rec = self.config.recommend
-        n = k if k is not None else rec.k if isinstance(rec, Recommend) else 10
-        return self.recommenders_["similarity"].recommend(history, pd.Series(dtype="int64"), n)
+        """Items frequently bought with each basket's items (`invoice_id` groups the lines):
+        the shop-page answer, with no customer history (`recommend.together`)."""
+        return bought_together(self.recommenders_, lines, self.item_column, k or self._k)
 
     # -- persistence --------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:

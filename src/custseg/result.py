@@ -12,6 +12,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from custseg.config.schema import Config
+from custseg.recommend.expected import COLUMN as EXPECTED
+from custseg.recommend.expected import top_offers
 from custseg.segment.algorithms import UNASSIGNED, build
 
 if TYPE_CHECKING:
@@ -67,6 +69,16 @@ class RunResult:
         seg = self._model().training_.segmentation
         out = seg.features.assign(segment=np.asarray(seg.labels, dtype="int64"))
         return out[["segment", *seg.features.columns]]
+
+    @property
+    def offers(self) -> pd.DataFrame | None:
+        """Per segment, the offers worth the most expected revenue (the served lists ranked by
+        recommend.rank_by=expected_value carry it); None otherwise."""
+        recs = self.recommendations
+        if recs is None or EXPECTED not in recs.columns:
+            return None
+        return top_offers(recs, self.segments["segment"].set_axis(
+            self.segments.index.astype("str")))
 
     @property
     def metrics(self) -> dict[str, float]:

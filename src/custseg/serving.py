@@ -78,6 +78,7 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
         history = model.history(tx)
         if getattr(model, "value_", None) is not None:
             value = model.value(tx, clean=False)
+            value = value.set_axis(value.index.astype("str"))
     else:
         segments = model.segment(features=data)
         history = History.from_mapping({c: () for c in segments.index})
@@ -89,7 +90,8 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
         "persona": keys.map(personas["name"]).fillna("").to_numpy(dtype=object),
         "persona_key": keys.map(personas["key"]).fillna("").to_numpy(dtype=object),
     })  # fmt: skip
-    lists = model.lists(history, segments, [BLEND, BUY_AGAIN], None) if (
+    alive = None if value is None else value["p_alive"]
+    lists = model.lists(history, segments, [BLEND, BUY_AGAIN], None, alive) if (
         model.recommenders_) else {}  # fmt: skip
     blended, again = lists.get(BLEND, pd.DataFrame()), lists.get(BUY_AGAIN, pd.DataFrame())
     items, sources, repeat = (
@@ -103,7 +105,6 @@ def customers(model: CustomerModel, data: pd.DataFrame) -> pd.DataFrame:
     out["buy_again"] = [repeat.get(c, []) for c in ids]
     extra = []
     if value is not None:
-        value.index = value.index.astype("str")
         extra = [c for c in VALUE_OUTPUT if c in value.columns]
         for column in extra:
             out[column] = value[column].reindex(ids).to_numpy(dtype="float64")

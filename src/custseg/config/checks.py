@@ -126,6 +126,20 @@ def _recommend(c: Config) -> None:
             "rules (e.g. recommend.order=[ease,similarity,popular]) or choose rules=eclat",
             "recommend.order",
         )
+    if rec.rank_by == "expected_value" and rec.blend != "learned":
+        raise ConfigError(
+            f"recommend.rank_by=expected_value needs recommend.blend=learned (got "
+            f"{rec.blend}): the chance of a purchase at each list position is measured on the "
+            "learned blend's validation window; set recommend.blend=learned or "
+            "recommend.rank_by=relevance",
+            "recommend.rank_by",
+        )
+    if rec.rank_by == "expected_value" and rec.candidates < rec.k:
+        raise ConfigError(
+            f"recommend.candidates={rec.candidates} is below recommend.k={rec.k}: the value "
+            f"ranking picks k items from the candidates; set recommend.candidates={3 * rec.k}",
+            "recommend.candidates",
+        )
     ev = rec.evaluate
     if ev.cutoff is not None and ev.split == "per_customer":
         raise ConfigError(

@@ -22,7 +22,7 @@ from custseg.config.base import (
 # the canonical columns (custseg.data.schema.CANONICAL; a test keeps the two equal)
 Canonical = Literal[
     "customer_id", "invoice_id", "invoice_date", "product_id", "quantity", "unit_price",
-    "amount", "product_name", "category", "region", "weight",
+    "amount", "product_name", "category", "region", "weight", "margin",
 ]  # fmt: skip
 
 

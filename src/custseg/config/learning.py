@@ -278,6 +278,8 @@ class Validation(Section):
 class Recommend(Section):
     enabled: Literal[True]
     k: Count
+    rank_by: Literal["relevance", "expected_value"]
+    candidates: Count
     score: Literal["confidence", "lift", "confidence_x_lift"]
     blend: Literal["learned", "weights", "order"]
     order: Annotated[list[Source], Field(min_length=1)]

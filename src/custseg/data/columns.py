@@ -17,7 +17,7 @@ from typing import Any
 # columns that must each have a source column of their own; the rest describe the product
 # (id, name, category, region) and may share one, as a basket file's item name does
 DISTINCT = ("customer_id", "invoice_id", "invoice_date", "quantity", "unit_price", "amount",
-            "weight")  # fmt: skip
+            "weight", "margin")  # fmt: skip
 _NULL_FIX = {"invoice_id": "data.columns.invoice_id=null (customer x day becomes the invoice)",
              "amount": "data.columns.amount=null (derived as quantity x unit_price)",
              "unit_price": "data.columns.unit_price=null (derived as amount / quantity)",

@@ -38,9 +38,10 @@ SYNONYMS: dict[str, dict[str, int]] = {
     "region": {"region": 65, "country": 60, "state": 45, "city": 45, "location": 45,
                "territory": 45, "area": 40, "store": 35, "market": 35},
     "weight": {"weight": 65},
+    "margin": {"margin": 65, "profit": 55, "contribution": 40},
 }  # fmt: skip
 IDS = ("customer_id", "invoice_id", "product_id")
-NUMBERS = ("quantity", "unit_price", "amount", "weight")
+NUMBERS = ("quantity", "unit_price", "amount", "weight", "margin")
 TEXTS = ("product_name", "category", "region")
 _ID_WORDS = {"id", "no", "nr", "num", "number", "code", "key", "ref"}
 _NAME_WORDS = {"name", "description", "desc", "title", "label"}

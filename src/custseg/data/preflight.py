@@ -27,7 +27,7 @@ from custseg.data.header import check_separator
 from custseg.data.ids import line_breaks, refuse_booleans, single_values
 from custseg.data.numbers import to_number
 from custseg.data.readers import read_table
-from custseg.data.schema import ID_COLUMNS, NUMERIC_COLUMNS
+from custseg.data.schema import ID_COLUMNS, NUMERIC_COLUMNS, SPARSE_NUMBERS
 from custseg.data.sources import check_number_options, read_options
 from custseg.hints import close_matches
 
@@ -190,7 +190,7 @@ def _value_problem(canon: str, src: str, sample: Sample, cfg: FileData) -> Probl
                 line_breaks(values.astype("str"), file, canon, src, ids=True)
         else:
             numbers = to_number(values, file, canon, src)
-            if canon != "weight" and numbers.isna().any() and (
+            if canon not in SPARSE_NUMBERS and numbers.isna().any() and (
                 canon == "quantity" or numbers.notna().any()
             ):
                 what = f"missing values in {rows_where(numbers.isna())}"

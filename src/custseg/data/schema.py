@@ -24,12 +24,13 @@ REQUIRED: tuple[str, ...] = (
     "unit_price",
     "amount",
 )
-OPTIONAL: tuple[str, ...] = ("product_name", "category", "region", "weight")
+OPTIONAL: tuple[str, ...] = ("product_name", "category", "region", "weight", "margin")
 CANONICAL: tuple[str, ...] = REQUIRED + OPTIONAL
 
 ID_COLUMNS = ("customer_id", "invoice_id", "product_id")
 TEXT_COLUMNS = ("product_name", "category", "region")
-NUMERIC_COLUMNS = ("quantity", "unit_price", "amount", "weight")
+NUMERIC_COLUMNS = ("quantity", "unit_price", "amount", "weight", "margin")
+SPARSE_NUMBERS = ("weight", "margin")  # numbers a line may lack (unweighed, margin unknown)
 
 # Columns a source may legitimately lack; the stages that need them check `has_column`.
 ABSENT_ALLOWED = ("product_id", "unit_price", "amount")
@@ -105,7 +106,7 @@ def validate(
             continue
         values = out[col].to_numpy(dtype="float64", na_value=np.nan)
         own = given or col in source_columns
-        checked = col == "quantity" or (col != "weight" and own and has_column(out, col))
+        checked = col == "quantity" or (col not in SPARSE_NUMBERS and own and has_column(out, col))
         if checked and out[col].isna().any():
             raise SchemaError(
                 file,

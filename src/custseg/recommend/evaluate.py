@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg.recommend.expected import revenue
 from custseg.recommend.history import History, as_history
 from custseg.recommend.metrics import (
     ACCURACY,
@@ -32,8 +33,9 @@ from custseg.recommend.split import Truth, split
 METRICS: tuple[str, ...] = (*ACCURACY, *BEYOND)
 REPEAT = "repeat."  # column prefix of the metrics on repeat items
 ALL = "all"  # the segment label of the whole test population in the detail table
-HEADLINE = ("hit_rate", "precision", "recall", "ndcg", "map", "coverage", "novelty", "diversity",
-            "repeat.hit_rate", "repeat.ndcg")  # what a reader compares first  # fmt: skip
+REVENUE = "revenue"  # value of the new items bought from the top k, per test customer
+HEADLINE = ("hit_rate", "precision", "recall", "ndcg", "map", "revenue", "coverage", "novelty",
+            "diversity", "repeat.hit_rate", "repeat.ndcg")  # what a reader compares first
 
 
 def headline(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -77,12 +79,14 @@ def evaluation_table(
     catalogue_size: int | None = None,
     repeat: Mapping[str, Iterable[str]] | None = None,
     training: History | None = None,
+    values: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per recommender, metric@k columns: the comparison the pipeline logs and reports.
 
     Accuracy on `test_items` (new items) and catalogue coverage always; with the `training`
     history also distributional coverage, novelty and diversity; with `repeat` the accuracy
-    metrics on repeat items too (columns `repeat.<metric>@k`). `catalogue_size` is required
+    metrics on repeat items too (columns `repeat.<metric>@k`); with item `values` the revenue
+    a list captured (`revenue@k`, `expected.revenue`). `catalogue_size` is required
     (coverage is meaningless without it); it only has a default so it can follow `ks`.
     """
     if catalogue_size is None:
@@ -104,8 +108,11 @@ def evaluation_table(
                 row[f"coverage@{k}"] = metrics_at_k(recs, {}, k, catalogue_size)["coverage"]
             if again is not None:
                 row |= {f"{REPEAT}{m}@{k}": v for m, v in accuracy(r, again, k).items()}
+            if values is not None:
+                row[f"{REVENUE}@{k}"] = revenue(r, truth, k, values)
         rows[name] = row
     names = METRICS if train is not None else (*ACCURACY, "coverage")
+    names = (*names, REVENUE) if values is not None else names
     columns = [f"{m}@{k}" for k in ks for m in names]
     if again is not None:
         columns += [f"{REPEAT}{m}@{k}" for k in ks for m in ACCURACY]

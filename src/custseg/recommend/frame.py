@@ -37,6 +37,15 @@ def empty_recs() -> pd.DataFrame:
     )
 
 
+def head(recs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Lists (rows by customer, best first) cut to their first k: a source's top k is the
+    head of its top K, so one long answer serves every shorter length."""
+    if recs.empty:
+        return recs
+    keep = rank_within(pd.Categorical(recs["customer_id"]).codes) < k
+    return recs if keep.all() else recs[keep].reset_index(drop=True)
+
+
 TEXT = ("customer_id", "item", "source", "reason")  # a recs frame's text columns
 
 

@@ -23,7 +23,7 @@ from custseg.progress import step
 from custseg.recommend.codes import of_customers
 from custseg.recommend.evaluate import evaluation_detail, evaluation_table
 from custseg.recommend.history import histories
-from custseg.recommend.recommenders import BASELINES, BLEND
+from custseg.recommend.recommenders import BASELINES, BLEND, RELEVANCE
 from custseg.recommend.split import EmptySplit, Truth, split, too_small
 from custseg.segment.algorithms import ClusteringError
 
@@ -95,12 +95,14 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
     bought = histories(train, rules.item)
     groups = [(ks, length) for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),
               ([k for k in ev.ks if k > rec.k], max(ev.ks))) if ks]  # fmt: skip
-    every = past.recommend_lengths(lines, [BLEND, *BASELINES], [n for _, n in groups],
-                                   clean=False)  # fmt: skip
+    ev = past.expected_  # ranked by expected value: the relevance order is scored beside it
+    names = [BLEND, *([RELEVANCE] if ev is not None else []), *BASELINES]
+    every = past.recommend_lengths(lines, names, [n for _, n in groups], clean=False)
+    values = None if ev is None else ev.values
     tables, details = [], []
     for ks, length in groups:
         lists = every[length]
         tables.append(evaluation_table(lists, truth.new, ks, past.training_.catalogue,
-                                       truth.repeat, bought))  # fmt: skip
+                                       truth.repeat, bought, values))  # fmt: skip
         details.append(evaluation_detail(lists, truth, ks, segments))
     return Evaluation(pd.concat(tables, axis=1), info, pd.concat(details, ignore_index=True))

@@ -24,6 +24,8 @@ from custseg.config.schema import Recommend
 from custseg.progress import step
 from custseg.recommend import blend
 from custseg.recommend.codes import of_customers
+from custseg.recommend.expected import purchase_by_position
+from custseg.recommend.frame import head
 from custseg.recommend.history import History, histories
 from custseg.recommend.metrics import accuracy, ranked
 from custseg.recommend.split import split
@@ -41,6 +43,7 @@ class BlendChoice:
     singles: dict[str, float] = field(default_factory=dict)  # each source alone
     trials: list[tuple[str, float]] = field(default_factory=list)  # weights (json), metric
     window: dict[str, Any] = field(default_factory=dict)  # cut-off, customers, or why none
+    purchase: np.ndarray = field(default_factory=lambda: np.zeros(0))  # P(buy | position)
 
     def as_params(self) -> dict[str, float]:
         return {f"blend.weight.{s}": w for s, w in self.weights.items()}
@@ -98,9 +101,14 @@ def learn_blend(
     cfg: Recommend,
     item: str,
     seed: int,
+    positions: int = 0,
 ) -> BlendChoice:
     """Fit the sources without the last `validation.days` of `tx` and choose the weights on
-    them; no choice (configured weights apply) when the window leaves nothing to learn from."""
+    them; no choice (configured weights apply) when the window leaves nothing to learn from.
+
+    With `positions`, the chosen blend is also made that long on the window and the share of
+    buyers with a purchase at each position is kept (`purchase`): what an offer at that
+    position is worth in `expected.rerank`."""
     v = cfg.validation
     cut = tx["invoice_date"].max().normalize() - pd.Timedelta(days=v.days - 1)
     try:
@@ -114,14 +122,21 @@ def learn_blend(
         pick = np.random.default_rng(seed).choice(len(customers), v.max_customers, replace=False)
         customers = customers[np.sort(pick)]
     train = _bounded(train, customers, v.max_train_customers, seed)
+    bought = truth.new.subset(customers)
     with step(f"learn the blend's weights on the last {v.days} days ({len(customers):,} "
               "customers)"):  # fmt: skip
         sources = fit_window(train)
         lines = train[of_customers(train, customers)]
         history = histories(lines, item, cfg.half_life_days)
-        lists = {s: sources[s].recommend(history, segments, cfg.k) for s in cfg.order}
-        choice = choose_weights(lists, truth.new.subset(customers), list(cfg.order), cfg.k,
-                                v.metric)  # fmt: skip
+        deepest = max(cfg.k, positions)
+        lists = {s: sources[s].recommend(history, segments, deepest) for s in cfg.order}
+        heads = {s: head(recs, cfg.k) for s, recs in lists.items()}
+        choice = choose_weights(heads, bought, list(cfg.order), cfg.k, v.metric)
+        if positions:
+            used = [s for s in cfg.order if choice.weights.get(s, 0.0) > 0]
+            deep = blend.blend({s: lists[s] for s in used}, used, choice.weights, positions,
+                               mode="weights")  # fmt: skip
+            choice.purchase = purchase_by_position(deep, bought, positions)
     choice.window = {"cutoff": info["cutoff"], "customers": len(customers),
                      "train_rows": info["train_rows"], "metric": f"{v.metric}@{cfg.k}"}  # fmt: skip
     return choice

@@ -20,9 +20,9 @@ from custseg.config.schema import Recommend
 from custseg.recommend import blend, crosssell, favourites
 from custseg.recommend.buyagain import BuyAgain
 from custseg.recommend.ease import EASE
+from custseg.recommend.frame import head
 from custseg.recommend.history import History
 from custseg.recommend.itemitem import ItemItem
-from custseg.recommend.kernels import rank_within
 from custseg.recommend.sar import SAR
 from custseg.recommend.similarity import ItemSimilarity
 from custseg.recommend.topup import top_up
@@ -31,6 +31,7 @@ from custseg.rules.baskets import Baskets
 log = logging.getLogger(__name__)
 
 BLEND = "custseg"  # the blended list: what a run logs, serves and evaluates
+RELEVANCE = "custseg_relevance"  # the blend in relevance order, beside a value-ranked blend
 BUY_AGAIN = "buy_again"  # the repeat-purchase list, served and evaluated beside the blend
 CROSS_SELL = ("ease", "sar", "similarity", "crosssell", "overall_rules", "favourite", "popular")
 BASELINES = (*CROSS_SELL, BUY_AGAIN)  # every source, each also evaluated alone
@@ -207,12 +208,7 @@ def recommend_all(
     return recommend_lengths(sources, cfg, history, segments, names, [k], learned)[k]
 
 
-def _cut(recs: pd.DataFrame, k: int) -> pd.DataFrame:
-    """A source's lists (rows by customer, best first) cut to their first k."""
-    if recs.empty:
-        return recs
-    keep = rank_within(pd.Categorical(recs["customer_id"]).codes) < k
-    return recs if keep.all() else recs[keep].reset_index(drop=True)
+Rerank = Callable[[pd.DataFrame, int], pd.DataFrame]  # relevance candidates, k -> served top k
 
 
 def recommend_lengths(
@@ -223,26 +219,41 @@ def recommend_lengths(
     names: Iterable[str],
     lengths: Iterable[int],
     learned: Mapping[str, float] | None = None,
+    rerank: Rerank | None = None,
 ) -> dict[int, dict[str, pd.DataFrame]]:
     """`recommend_all` at several list lengths: each source is asked once, for the longest
     (a source's top k is the head of its top K), and the blend is made at each length from the
-    heads, as a list of that length is served."""
+    heads, as a list of that length is served.
+
+    With `rerank` (recommend.rank_by=expected_value) the blend is also made at
+    `recommend.candidates` length and `rerank` picks the served top k from it; the blend in
+    relevance order stays available as RELEVANCE, so the evaluation compares both rankings."""
     lengths = sorted(set(lengths))
     names = list(names)
-    unknown = [n for n in names if n != BLEND and n not in sources]
+    known = [BLEND, *([RELEVANCE] if rerank else [])]
+    unknown = [n for n in names if n not in known and n not in sources]
     if unknown:
-        raise ValueError(f"unknown recommender(s) {unknown}; known: {[BLEND, *sources]}")
+        raise ValueError(f"unknown recommender(s) {unknown}; known: {[*known, *sources]}")
     order, weights, mode = blend_plan(cfg, learned)
-    needed = [n for n in names if n != BLEND]
-    if BLEND in names:
+    needed = [n for n in names if n not in known]
+    blended = [n for n in names if n in known]
+    if blended:
         needed += [s for s in order if s not in needed]
-    longest = {n: sources[n].recommend(history, segments, lengths[-1]) for n in needed}
+    deepest = max(lengths[-1], cfg.candidates) if rerank and BLEND in names else lengths[-1]
+    longest = {n: sources[n].recommend(history, segments, deepest) for n in needed}
+
+    def relevance(k: int) -> pd.DataFrame:
+        parts = {s: head(longest[s], k) for s in order}
+        return _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources, history,
+                          segments, k)  # fmt: skip
+
+    pool = relevance(deepest) if rerank and BLEND in names else None
     result = {}
     for k in lengths:
-        out = {n: _cut(longest[n], k) for n in needed}
-        if BLEND in names:
-            parts = {s: out[s] for s in order}
-            out[BLEND] = _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources,
-                                    history, segments, k)  # fmt: skip
+        out = {n: head(longest[n], k) for n in needed}
+        if blended:
+            ranked = relevance(k)
+            out[BLEND] = ranked if rerank is None or pool is None else rerank(pool, k)
+            out[RELEVANCE] = ranked
         result[k] = {n: out[n] for n in names}
     return result

@@ -20,7 +20,7 @@ import pandas as pd
 from custseg.redact import redact
 from custseg.report.figures import CAPTIONS
 from custseg.report.palette import label_key, segment_colors
-from custseg.report.value_blocks import glance, segment_value, value_section
+from custseg.report.value_blocks import glance, segment_offers, segment_value, value_section
 from custseg.segment.stability import verdict as stability_verdict
 
 if TYPE_CHECKING:
@@ -194,6 +194,7 @@ def _segment_blocks(
     out += [("h", 3, "Profile (this segment vs all customers)"),
             ("table", _profile_table(summary, label, inp.currency))]  # fmt: skip
     out += segment_value(inp, label)
+    out += segment_offers(inp, label, names)
     if inp.top_products is not None:
         table = _products_table(inp.top_products, label, names)
         if table is not None:
@@ -251,6 +252,11 @@ def build_blocks(inp: ReportInput, figures: dict[str, Path]) -> list[Block]:
         ev = inp.evaluation.copy()
         ev = ev.map(lambda v: fmt(v)).reset_index(names="recommender")
         out += [("h", 2, "Recommendation evaluation (time split)"), ("table", ev)]
+        if "custseg_relevance" in inp.evaluation.index:
+            out.append(("p", "custseg is the served list, ranked by expected revenue; "
+                             "custseg_relevance is the same blend in relevance order. revenue@k: "
+                             "what the new items each test customer bought from their top k "
+                             "sell for (median line amount, or margin), per customer."))
 
     out.append(("h", 2, "How to reproduce"))  # a password in tracking.uri=... stays masked
     out.append(("code", redact(str(inp.run.get("command") or "(command not recorded)"))))

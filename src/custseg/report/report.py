@@ -42,6 +42,7 @@ class ReportInput:
     value_profile: pd.DataFrame | None = None  # custseg.profiling.value: segment rows + "all"
     value_check: dict[str, float] | None = None  # Holdout.metrics: the held-out days' check
     value_horizon_days: int | None = None  # what "expected purchases" counts
+    offers: pd.DataFrame | None = None  # recommend.expected.top_offers: rank_by=expected_value
 
 
 def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]:

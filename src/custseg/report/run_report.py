@@ -86,6 +86,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         value_profile=model.profiles_.value,
         value_check=r.value_holdout.metrics if r.value_holdout else None,
         value_horizon_days=getattr(cfg.value, "horizon_days", None),
+        offers=r.offers,
     )
     _, html = write_report(report, out / "report")
     return html, figures

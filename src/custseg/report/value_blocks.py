@@ -52,6 +52,27 @@ def segment_value(inp: ReportInput, label: str) -> list[Block]:
     return [("h", 3, "Customer value (what they are worth next)"), ("table", table)]
 
 
+def segment_offers(inp: ReportInput, label: str, names: dict[str, str]) -> list[Block]:
+    """The segment's offers worth the most expected revenue (recommend.rank_by=expected_value):
+    what a campaign with a budget sends first."""
+    offers = inp.offers
+    if offers is None:
+        return []
+    mine = offers[offers["segment"].astype("str") == label]
+    if mine.empty:
+        return []
+    table = pd.DataFrame({
+        "item": [names.get(i, i) for i in mine["item"]],
+        "customers offered it": [f"{n:,}" for n in mine["customers"]],
+        "expected revenue": [_money(v, inp.currency) for v in mine["expected_revenue"]],
+    })  # fmt: skip
+    return [("h", 3, "Top offers by expected revenue"),
+            ("p", "Each offer's chance of being bought at its place in the list, times what "
+                  "the item sells for, times the customer's chance of still being active, "
+                  "summed over the segment's customers."),
+            ("table", table)]  # fmt: skip
+
+
 def value_section(inp: ReportInput) -> list[Block]:
     """How the value models did on the held-out days, against the naive rate."""
     m = inp.value_check

@@ -121,6 +121,11 @@ def _blend(t: Tracker, r: RunResult) -> None:
         return
     t.json({"weights": choice.weights, "validation": choice.window, "score": choice.score,
             "singles": choice.singles, "trials": choice.trials}, "blend.json")  # fmt: skip
+    ev = getattr(r.model, "expected_", None)
+    if ev is not None:  # recommend.rank_by=expected_value: what an offer is worth, and why
+        t.json({"value_basis": ev.basis, "items_valued": len(ev.values),
+                "purchase_by_position": [float(p) for p in ev.purchase],
+                "validation": ev.window}, "expected_value.json")  # fmt: skip
     if choice.weights:
         t.metrics({**{f"blend.weight.{s}": w for s, w in choice.weights.items()},
                    **{f"blend.validation.{s}": v for s, v in choice.singles.items()},
@@ -150,6 +155,8 @@ def _recommend(t: Tracker, r: RunResult) -> None:
     recs = r.recommendations
     assert recs is not None
     t.table(recs, "recommendations")
+    if r.offers is not None:
+        t.table(r.offers, "segment_offers")
     t.metrics({"recommend.customers": recs["customer_id"].nunique()})
 
 

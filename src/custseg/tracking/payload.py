@@ -47,6 +47,7 @@ RULES: dict[str, Rule] = {
     "unit_price": Rule("number", nulls=False, minimum=0.0, derived="amount / quantity"),
     "amount": Rule("number", nulls=False, derived="quantity x unit_price"),
     "weight": Rule("number", nulls=True, minimum=0.0),
+    "margin": Rule("number", nulls=True),  # a loss-making line has a negative margin
     "product_name": Rule("text", nulls=True),
     "category": Rule("text", nulls=True),
     "region": Rule("text", nulls=True),
