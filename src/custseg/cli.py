@@ -48,6 +48,8 @@ commands:
   serve ARGS         serve a logged or registered model over HTTP (the API of mlflow models
                      serve; a bad request gets a JSON 4xx naming the problem, never a trace)
                        custseg serve --model models:/custseg/1 --port 5001
+  dashboard [ARGS]   the segment explorer for the marketing team, over the MLflow store
+                       custseg dashboard   (then open http://127.0.0.1:8501/)
   drift [OVERRIDES]  how the segments hold up from one period to the next, as a tracked run
                        custseg drift data=online_retail monitoring.split=2011-07-01
   inspect [OVERRIDES | FILE]
@@ -258,6 +260,10 @@ def _dispatch() -> None:
         from custseg.tracking.serve import main as serve_main
 
         serve_main(rest)
+    elif command == "dashboard":
+        from custseg.dashboard.launch import main as dashboard_main
+
+        dashboard_main(rest)
     elif command == "drift":
         _hydra(_drift, rest)
     elif command == "inspect":

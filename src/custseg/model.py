@@ -98,8 +98,8 @@ class CustomerModel:
         value = None
         if self.describe and isinstance(cfg.value, Value):
             with step("fit the value models (BG/NBD purchases, Gamma-Gamma spend)"):
-                self.value_ = ValueModel(cfg.value).fit(tx)
-                value = self.value_.predict(tx)
+                self.value_ = ValueModel(cfg.value)
+                value = self.value_.fit_predict(tx)
         self.personas_: list[Persona] = []
         if self.describe:
             self._profile(tx, labels, seg.features, value)

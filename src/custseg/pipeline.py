@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from custseg.clean import clean
-from custseg.config.schema import Config, Recommend, Value
+from custseg.config.schema import Config, Recommend
 from custseg.data.preflight import preflight
 from custseg.data.sources import load
 from custseg.hooks import Hooks, NoHooks
@@ -47,10 +47,9 @@ def run(
             r.model = CustomerModel(config).fit(r.transactions, hooks.on_trial)
             r.run_name = run_name(config, r.model)
         hooks.after("fit", r)
-        days = config.value.holdout_days if isinstance(config.value, Value) else 0
-        if r.model.value_ is not None and days:
-            with step(f"[4/7] check the value models' predictions of the last {days} days"):
-                r.value_holdout = validate(config.value, r.transactions)  # type: ignore[arg-type]
+        if r.model.value_ is not None:
+            with step("[4/7] check the value models' predictions on held-out days"):
+                r.value_holdout = validate(r.model.value_.spec, r.transactions)
             hooks.after("value", r)
         if r.model.recommenders_:
             with step("[5/7] recommend for every customer"):

@@ -14,6 +14,7 @@ from custseg.config.errors import ConfigError
 from custseg.data.sources import load
 from custseg.model import CustomerModel
 from custseg.notices import collecting
+from custseg.recommend import recommenders
 from custseg.recommend.expected import (
     COLUMN,
     ExpectedValue,
@@ -23,6 +24,7 @@ from custseg.recommend.expected import (
     revenue,
     top_offers,
 )
+from custseg.recommend.frame import TEXT
 from custseg.recommend.history import History
 from custseg.recommend.holdout import evaluate
 from custseg.recommend.metrics import ranked
@@ -122,15 +124,19 @@ def demo() -> pd.DataFrame:
     return clean(load(cfg.data, cfg.seed).transactions, cfg.clean)[0]
 
 
-def test_ranking_by_value_captures_more_revenue_and_keeps_the_relevance_list(demo):
+@pytest.fixture(scope="module")
+def by_value(demo: pd.DataFrame) -> CustomerModel:
+    return CustomerModel(make_config(SMALL, "report=none", BY_VALUE)).fit(demo)
+
+
+def test_ranking_by_value_captures_more_revenue_and_keeps_the_relevance_list(demo, by_value):
     """The demo's items differ in price; the value ranking must win on revenue captured in the
     held-out weeks, and its relevance row must be the relevance-ranked run's own list."""
-    by_value = make_config(SMALL, "report=none", BY_VALUE)
-    model = CustomerModel(by_value).fit(demo)
+    model = by_value
     assert model.expected_ is not None and model.expected_.basis == "amount"
     curve = model.expected_.purchase
     assert len(curve) == 30 and curve[0] > 0 and (np.diff(curve) <= 0).all()
-    table = evaluate(by_value, demo, model).table
+    table = evaluate(model.config, demo, model).table
     print(table[["hit_rate@10", "ndcg@10", "revenue@10"]].round(3).to_string())
     for k in (5, 10):
         assert table.loc[BLEND, f"revenue@{k}"] > 1.1 * table.loc[RELEVANCE, f"revenue@{k}"]
@@ -144,6 +150,15 @@ def test_ranking_by_value_captures_more_revenue_and_keeps_the_relevance_list(dem
     served = model.recommend(demo, clean=False)
     assert COLUMN in served.columns and served.groupby("customer_id").size().max() == 10
     assert (served.groupby("customer_id", sort=False)[COLUMN].diff().dropna() <= 1e-12).all()
+
+
+def test_customers_ranked_in_chunks_get_the_same_lists(demo, by_value, monkeypatch):
+    whole = by_value.recommend(demo, clean=False)
+    monkeypatch.setattr(recommenders, "RERANK_CHUNK", 50)
+    chunked = by_value.recommend(demo, clean=False)
+    assert whole["customer_id"].nunique() > 5 * 50
+    pd.testing.assert_frame_equal(chunked.astype({c: str for c in TEXT}),
+                                  whole.astype({c: str for c in TEXT}))  # fmt: skip
 
 
 def test_price_less_lines_keep_relevance_order_and_say_so(demo):

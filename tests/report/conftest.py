@@ -144,6 +144,19 @@ def fake_value(y: np.ndarray) -> pd.DataFrame:
                          "clv": rng.lognormal(6, 1.5, n), "segment": y}, index=ids)  # fmt: skip
 
 
+def fake_offers(labels: list[str], per_segment: int = 5) -> pd.DataFrame:
+    """recommend.expected.top_offers: per segment the items worth the most expected revenue,
+    best first (segment as int64, as the run has it)."""
+    rng = np.random.default_rng(10)
+    rows = []
+    for s in labels:
+        items = rng.choice(list(PRODUCTS), per_segment, replace=False)
+        worth = np.sort(rng.uniform(100, 5000, per_segment))[::-1]
+        rows += [{"segment": int(s), "item": str(i), "customers": int(rng.integers(10, 400)),
+                  "expected_revenue": float(w)} for i, w in zip(items, worth, strict=True)]
+    return pd.DataFrame(rows)
+
+
 def fake_calibration() -> pd.DataFrame:
     """Holdout.calibration: actual, predicted and naive mean purchases per bucket."""
     index = pd.Index([*map(str, range(7)), "7+"], name="repeat_purchases")
@@ -195,23 +208,39 @@ def titles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-@pytest.fixture(scope="session")
-def drawn_titled(
-    tmp_path_factory: pytest.TempPathFactory, figure_input: FigureInput
-) -> tuple[dict[str, Path], list[str]]:
-    """Every figure of `figure_input`, drawn once per test session, and the titles of the
-    figures in the order they were saved."""
-    seen: list[str] = []
+def draw_keeping_figures(inp: FigureInput, out: Path) -> tuple[dict[str, Path], list[Figure]]:
+    """draw_figures' result and the very Figure objects it saved, in the order saved (seen on
+    their way through Figure.savefig, which still writes each PNG)."""
+    saved: list[Figure] = []
     real = Figure.savefig
 
-    def spy(fig: Figure, *args: Any, **kwargs: Any) -> None:
-        seen.append(_title_of(fig))
+    def keep(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        saved.append(fig)
         real(fig, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Figure, "savefig", spy)
-        drawn = draw_figures(figure_input, tmp_path_factory.mktemp("figs"))
-    return drawn, seen
+        mp.setattr(Figure, "savefig", keep)
+        drawn = draw_figures(inp, out)
+    return drawn, saved
+
+
+@pytest.fixture(scope="session")
+def drawn_figures(
+    tmp_path_factory: pytest.TempPathFactory, figure_input: FigureInput
+) -> tuple[dict[str, Path], list[Figure]]:
+    """Every figure of `figure_input`, drawn once per test session: name -> PNG, and the saved
+    Figure objects in the same order."""
+    return draw_keeping_figures(figure_input, tmp_path_factory.mktemp("figs"))
+
+
+@pytest.fixture(scope="session")
+def drawn_titled(
+    drawn_figures: tuple[dict[str, Path], list[Figure]],
+) -> tuple[dict[str, Path], list[str]]:
+    """Every figure of `figure_input` and the titles of the figures in the order they were
+    saved."""
+    drawn, figures = drawn_figures
+    return drawn, [_title_of(fig) for fig in figures]
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,26 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from custseg.report.figures import CAPTIONS, FIGURES, SAMPLE_FACTOR, FigureInput, draw_figures
+from custseg.report.figures import (
+    CAPTIONS,
+    FIGURES,
+    MARKETING,
+    METHOD,
+    PARTS,
+    SAMPLE_FACTOR,
+    VALUE_CHECK,
+    FigureInput,
+    draw_figures,
+)
 
+# the figures of the segments and their customers (titled "<what>: ...")
 SEGMENT_FIGURES = ["scatter", "biplot", "boxplots", "sizes", "silhouette", "region_mix",
                    "category_mix", "top_items"]  # fmt: skip
+# report order: what a marketer reads, then the method's figures, then the value check's
+MARKETING_FIGURES = ["sizes", "scatter", "boxplots", "region_mix", "category_mix", "top_items",
+                     "top_rules", "clv", "p_alive"]  # fmt: skip
+METHOD_FIGURES = ["biplot", "silhouette", "elbow", "pareto_front"]
+EVERY_RUN = ["sizes", "scatter", "boxplots", "biplot", "silhouette"]  # in report order
 # the file names every run has written (the pipeline test and MLflow users rely on them)
 FILES = {"scatter": "segments_scatter.png", "biplot": "pca_biplot.png",
          "boxplots": "feature_boxplots.png", "sizes": "segment_sizes.png",
@@ -24,11 +40,13 @@ FILES = {"scatter": "segments_scatter.png", "biplot": "pca_biplot.png",
 
 
 def test_every_figure_is_drawn_in_report_order(drawn: dict[str, Path]) -> None:
-    """With every optional part present, every figure of FIGURES is drawn: segment figures
-    first, then elbow, pareto_front, top_rules, then the value figures."""
+    """With every optional part present, every figure of FIGURES is drawn, in report order:
+    the figures a marketer reads first, then the method's, then the value check's."""
     assert list(drawn) == [spec.name for spec in FIGURES]
-    assert list(drawn) == [*SEGMENT_FIGURES, "elbow", "pareto_front", "top_rules", "clv",
-                           "p_alive", "value_calibration"]  # fmt: skip
+    assert list(drawn) == [*MARKETING_FIGURES, *METHOD_FIGURES, "value_calibration"]
+    assert [PARTS[name] for name in drawn] == (
+        [MARKETING] * len(MARKETING_FIGURES) + [METHOD] * len(METHOD_FIGURES) + [VALUE_CHECK]
+    )
     assert {name: path.name for name, path in drawn.items()} == FILES
     for path in drawn.values():
         assert path.stat().st_size > 5_000
@@ -56,7 +74,7 @@ def bare(inp: FigureInput, **changes: object) -> FigureInput:
 def test_optional_figures_left_out(tmp_path: Path, figure_input: FigureInput) -> None:
     X, y = figure_input.X[:600], figure_input.labels[:600]
     bare_input = bare(figure_input, X=X, labels=y)
-    assert list(draw_figures(bare_input, tmp_path)) == SEGMENT_FIGURES[:5]
+    assert list(draw_figures(bare_input, tmp_path)) == EVERY_RUN
     no_rules = replace(bare_input, rules=figure_input.rules.iloc[0:0])
     assert "top_rules" not in draw_figures(no_rules, tmp_path / "again")
 
@@ -91,7 +109,8 @@ def test_many_customers_are_sampled_first(
     inp = bare(figure_input, X=X, labels=labels, feature_names=["a", "b", "c"], max_points=100)
     a = draw_figures(inp, tmp_path / "a")
     # the sample is what the figures see (so their counts are of the sample, as before)
-    assert f"(100 of {SAMPLE_FACTOR * 100:,} customers shown)" in titles[0]
+    scatter = next(t for t in titles if "customers by segment" in t)
+    assert f"(100 of {SAMPLE_FACTOR * 100:,} customers shown)" in scatter
     b = draw_figures(inp, tmp_path / "b")
     for name in ("scatter", "biplot", "boxplots", "silhouette"):
         assert a[name].read_bytes() == b[name].read_bytes(), name

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from custseg.report.figures import CAPTIONS
-from custseg.report.render import md_table
+from custseg.report.render import md_table, md_text
 from custseg.report.report import ReportInput, write_report
 
 
@@ -151,3 +151,131 @@ def test_value_reaches_the_glance_table_each_segment_and_its_check(
     worse = replace(valued, value_check={**check, "mae": 1.6})
     md, _ = write_report(worse, tmp_path / "worse")
     assert "BG/NBD does not beat the naive rule" in md.read_text()
+
+
+# a segment's section, in this order: persona, profile, value, offers, products, pairs, actions
+SECTION = ["Profile (this segment vs all customers)", "Customer value (what they are worth next)",
+           "Top offers by expected revenue", "Top products", "Top cross-sell pairs (by lift)",
+           "Suggested actions"]  # fmt: skip
+
+
+def _headings(md: str) -> list[tuple[int, str]]:
+    """(level, text) of every Markdown heading, in order (code blocks hold none here)."""
+    return [(len(m[1]), m[2]) for m in re.finditer(r"(?m)^(#{1,6}) (.*)$", md)]
+
+
+@pytest.fixture(scope="module")
+def full(
+    tmp_path_factory: pytest.TempPathFactory, report_input: ReportInput,
+    segment_labels: list[str],
+) -> tuple[str, ReportInput]:  # fmt: skip
+    """report.md of a run with everything: warnings, value, its check, offers."""
+    from custseg.profiling.value import value_profile
+    from tests.report.conftest import fake_offers, fake_value
+
+    value = fake_value(np.repeat(np.array(segment_labels, dtype=int), 50))
+    check = {"mae": 1.49, "mae_naive": 1.57, "rmse": 2.5, "correlation": 0.82,
+             "customers": 2819.0, "holdout_days": 180.0, "actual_total": 6785.0,
+             "predicted_total": 6033.0}  # fmt: skip
+    inp = replace(report_input, warnings={"data.returns": "Returns were dropped"},
+                  value_profile=value_profile(value, value["segment"], lapsed_below=0.5),
+                  value_check=check, value_horizon_days=90, currency="£",
+                  offers=fake_offers(segment_labels[:-1]))  # fmt: skip
+    md, _ = write_report(inp, tmp_path_factory.mktemp("full"))
+    return md.read_text(encoding="utf-8"), inp
+
+
+def test_report_leads_with_the_segments_then_method_and_metrics(
+    full: tuple[str, ReportInput],
+) -> None:
+    """Title and warnings, then what a marketer needs (segments at a glance, a section per
+    segment, the figures they read), then the method and metrics."""
+    md, _ = full
+    segments = [(2, f"Segment {s}: Persona &lt;{s}&gt; &amp; friends") for s in range(8)]
+    per_segment = {(3, t) for t in SECTION}
+    outline = [h for h in _headings(md) if h not in per_segment]
+    assert outline == [
+        (1, "Customer segments &lt;test&gt; &amp; co"),
+        (2, "Warnings"),
+        (2, "Segments at a glance"),
+        *segments,
+        (2, "Segment -1: Unassigned"),
+        (2, "The segments in figures"),
+        (2, "Method and metrics"),
+        (3, "What ran"),
+        (4, "Chosen parameters"),
+        (4, "Metrics"),
+        (3, "How the segments were chosen"),
+        (3, "Customer value: predictions checked on held-out days"),
+        (3, "Recommendation evaluation (time split)"),
+        (3, "How to reproduce"),
+    ]
+    first = md.split("## Segment 0:")[1].split("\n## ")[0]
+    assert re.findall(r"(?m)^### (.*)$", first) == SECTION
+
+
+def test_each_figure_sits_in_its_part(full: tuple[str, ReportInput]) -> None:
+    """Sizes, map, profiles, rules and value figures with the segments; PCA, silhouette and
+    tuning figures under how the segments were chosen; the value check's with the check."""
+    md, inp = full
+    shown = md.split("## The segments in figures")[1].split("## Method and metrics")[0]
+    chosen = md.split("### How the segments were chosen")[1].split("### Customer value")[0]
+    checked = md.split("### Customer value: predictions")[1].split("### Recommendation")[0]
+
+    def figures(part: str) -> list[str]:
+        return re.findall(r"!\[[^\]]*\]\(figures/([^)]+)\)", part)
+
+    files = {name: path.name for name, path in inp.figures.items()}
+    assert figures(shown) == [files[n] for n in ("sizes", "scatter", "boxplots", "region_mix",
+                                                 "category_mix", "top_items", "top_rules",
+                                                 "clv", "p_alive")]  # fmt: skip
+    assert figures(chosen) == [files[n] for n in ("biplot", "silhouette", "elbow",
+                                                  "pareto_front")]  # fmt: skip
+    assert figures(checked) == [files["value_calibration"]]
+    assert len(figures(md)) == len(inp.figures)
+
+
+def test_glance_names_personas_sizes_actions_and_top_offers(
+    full: tuple[str, ReportInput],
+) -> None:
+    md, inp = full
+    glance = md.split("## Segments at a glance")[1].split("\n## ")[0]
+    header = [line for line in glance.splitlines() if line.startswith("| segment")][0]
+    assert header == ("| segment | persona | customers | customer share | revenue share | "
+                      "likely lapsed | share of future value | mean CLV | suggested actions | "
+                      "top offers |")  # fmt: skip
+    rows = {line.split(" | ")[0][2:]: line for line in glance.splitlines()
+            if re.match(r"\| -?\d+ \|", line)}  # fmt: skip
+    assert list(rows) == [*map(str, range(8)), "-1"]
+    offers = inp.offers
+    for s in range(8):
+        row = rows[str(s)]
+        assert f"| Persona &lt;{s}&gt; &amp; friends |" in row
+        assert f"| Send offer {s}; Cross-sell bundles |" in row
+        best = offers[offers["segment"] == s].head(2)
+        names = [inp.product_names[i] for i in best["item"]]
+        cell = "; ".join(f"{n} (£{v:,.0f})" for n, v in zip(names, best["expected_revenue"],
+                                                            strict=True))  # fmt: skip
+        assert row.endswith(f"| {md_text(cell)} |"), row
+    assert rows["-1"].endswith("| – | – |")  # no persona and no offers for the unassigned
+
+
+def test_tables_name_the_segment_by_persona(full: tuple[str, ReportInput]) -> None:
+    """The profile and value tables' segment column is headed like the figures name it."""
+    md, _ = full
+    for s in range(8):
+        section = md.split(f"## Segment {s}:")[1].split("\n## ")[0]
+        name = f"{s} · Persona &lt;{s}&gt; &amp; friends"
+        assert f"| measure | {name} | all customers | vs all |" in section
+        assert f"| measure | {name} | all customers |\n" in section
+    assert "| segment 0 |" not in md
+
+
+def test_without_personas_or_offers_the_glance_and_tables_say_segment_n(
+    tmp_path: Path, report_input: ReportInput
+) -> None:
+    bare = replace(report_input, personas=report_input.personas.iloc[0:0])
+    md = write_report(bare, tmp_path)[0].read_text(encoding="utf-8")
+    glance = md.split("## Segments at a glance")[1].split("\n## ")[0]
+    assert "suggested actions" not in glance and "top offers" not in glance
+    assert "| measure | segment 0 | all customers | vs all |" in md

@@ -88,6 +88,14 @@ def test_a_served_customer_gets_the_batch_answer(
     pd.testing.assert_frame_equal(fitted.predict(lines, end=planted.end), predicted.loc[some])
 
 
+def test_fit_predict_is_fit_then_predict_on_one_summary(
+    spec: Value, fitted: ValueModel, predicted: pd.DataFrame, planted: Planted
+) -> None:
+    once = ValueModel(spec)
+    pd.testing.assert_frame_equal(once.fit_predict(planted.lines), predicted)
+    assert once.purchase_params_ == fitted.purchase_params_ and once.end_ == fitted.end_
+
+
 def test_pickled_model_is_small_and_predicts_the_same(
     fitted: ValueModel, predicted: pd.DataFrame, planted: Planted
 ) -> None:

@@ -9,7 +9,7 @@ segment sizes shift, and would a model refitted on the later period find the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ class DriftResult:
     value_migration: pd.DataFrame | None = None
     value_moved_share: float | None = None
     value_measure: str = ""
+    personas: dict[str, str] = field(default_factory=dict)  # model A's segment -> persona name
 
 
 def _label_order(labels: pd.Index | np.ndarray) -> list[int]:
@@ -138,6 +139,7 @@ def drift(tx: pd.DataFrame, config: Config, model: CustomerModel | None = None) 
         value_migration=moved_value[0] if moved_value else None,
         value_moved_share=moved_value[1] if moved_value else None,
         value_measure=str(value.name) if value is not None else "",
+        personas={str(p.segment): p.name for p in model.personas_},
     )
 
 

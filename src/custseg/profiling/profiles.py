@@ -67,7 +67,8 @@ def segment_order(labels: pd.Series) -> list[str]:
     return [str(c) for c in codes if c >= 0] + (["-1"] if -1 in codes else [])
 
 
-def _with_all(per_seg: pd.DataFrame, overall: pd.Series, order: list[str]) -> pd.DataFrame:
+def with_all(per_seg: pd.DataFrame, overall: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Segment rows in `order`, then the ALL row: every profile table's shape."""
     out = per_seg.reindex(order)
     out.loc[ALL] = overall
     out.index.name = "segment"
@@ -275,7 +276,7 @@ def profile(
             per_cust[value_cols].median().add_prefix("median_"),
         ]
     )
-    summary = _with_all(per_seg, overall, order)
+    summary = with_all(per_seg, overall, order)
 
     region_mix = None
     if has_column(lines, "region"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custseg.profiling.profiles import ALL, segment_order
+from custseg.profiling.profiles import segment_order, with_all
 
 
 def value_profile(value: pd.DataFrame, labels: pd.Series, lapsed_below: float) -> pd.DataFrame:
@@ -44,8 +44,6 @@ def value_profile(value: pd.DataFrame, labels: pd.Series, lapsed_below: float) -
         parts["clv_share"] = parts["clv_total"] / total if total else parts["clv_total"] * np.nan
         overall.update(clv_total=total, clv_mean=v["clv"].mean(),
                        clv_share=1.0 if total else np.nan)  # fmt: skip
-    out = pd.DataFrame(parts).reindex(order)
-    out.loc[ALL] = pd.Series(overall)
-    out.index.name = "segment"
+    out = with_all(pd.DataFrame(parts), pd.Series(overall), order)
     out["customers"] = out["customers"].fillna(0).astype("int64")
     return out

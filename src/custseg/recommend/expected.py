@@ -39,14 +39,24 @@ class ExpectedValue:
     window: dict[str, Any] = field(default_factory=dict)  # where the curve was measured
 
     def value_of(self, items: pd.Series) -> np.ndarray:
-        """Each item's value (0 for an item whose lines carry none)."""
-        at = self.values.index.get_indexer(items.astype("str"))
-        return np.where(at >= 0, self.values.to_numpy()[np.maximum(at, 0)], 0.0)
+        """Each item's value (0 for an item whose lines carry none); looked up once per
+        distinct item, then taken by code."""
+        code, labels = labels_of(items)
+        return _lookup(self.values, labels, 0.0)[code]
 
     def chance_at(self, positions: np.ndarray) -> np.ndarray:
         """P(purchase) at 1-based list positions (beyond the measured ones: the last)."""
         last = len(self.purchase) - 1
         return self.purchase[np.clip(np.asarray(positions, dtype=np.int64) - 1, 0, last)]
+
+
+def _lookup(values: pd.Series, labels: pd.Index, missing: float) -> np.ndarray:
+    """values[label] for each label (`missing` where absent or NaN), as float64, with one more
+    `missing` at the end: indexed by `labels_of` codes, a missing code (-1) takes it."""
+    at = values.index.get_indexer(labels.astype("str"))
+    found = values.to_numpy(dtype="float64")[np.maximum(at, 0)] if len(values) else 0.0
+    out = np.nan_to_num(np.where(at >= 0, found, missing), nan=missing)
+    return np.append(out, missing)
 
 
 def item_values(tx: pd.DataFrame, item: str) -> tuple[pd.Series, str] | None:
@@ -112,8 +122,9 @@ def rerank(
     rank = candidates["rank"].to_numpy(dtype=np.int64)
     worth = expected.chance_at(rank) * expected.value_of(candidates["item"])
     if p_alive is not None:
-        alive = p_alive.reindex(candidates["customer_id"].astype("str")).to_numpy(dtype="float64")
-        worth = worth * np.nan_to_num(alive, nan=1.0)
+        customers = candidates["customer_id"]
+        worth = worth * _lookup(p_alive.set_axis(p_alive.index.astype("str")),
+                                labels_of(customers)[1], 1.0)[cust]  # fmt: skip
     base = np.lexsort((rank, cust))
     keep = base[order_in_runs(cust[base], worth[base], k)]
     out = candidates.iloc[keep].reset_index(drop=True)

@@ -20,7 +20,7 @@ from custseg.config.schema import Recommend
 from custseg.recommend import blend, crosssell, favourites
 from custseg.recommend.buyagain import BuyAgain
 from custseg.recommend.ease import EASE
-from custseg.recommend.frame import head
+from custseg.recommend.frame import head, joined
 from custseg.recommend.history import History
 from custseg.recommend.itemitem import ItemItem
 from custseg.recommend.sar import SAR
@@ -209,6 +209,7 @@ def recommend_all(
 
 
 Rerank = Callable[[pd.DataFrame, int], pd.DataFrame]  # relevance candidates, k -> served top k
+RERANK_CHUNK = 200_000  # customers ranked by expected value at once: their deeper lists' memory
 
 
 def recommend_lengths(
@@ -227,8 +228,29 @@ def recommend_lengths(
 
     With `rerank` (recommend.rank_by=expected_value) the blend is also made at
     `recommend.candidates` length and `rerank` picks the served top k from it; the blend in
-    relevance order stays available as RELEVANCE, so the evaluation compares both rankings."""
-    lengths = sorted(set(lengths))
+    relevance order stays available as RELEVANCE, so the evaluation compares both rankings.
+    Those candidate lists are several times the served ones, so customers are then taken
+    RERANK_CHUNK at a time (every list depends on its own customer only)."""
+    lengths, names = sorted(set(lengths)), list(names)
+    n = len(history.customers)
+    if rerank is None or n <= RERANK_CHUNK:
+        return _lengths(sources, cfg, history, segments, names, lengths, learned, rerank)
+    parts = [_lengths(sources, cfg, history.subset(history.customers[i : i + RERANK_CHUNK]),
+                      segments, names, lengths, learned, rerank)
+             for i in range(0, n, RERANK_CHUNK)]  # fmt: skip
+    return {k: {m: joined([p[k][m] for p in parts]) for m in names} for k in lengths}
+
+
+def _lengths(
+    sources: Mapping[str, Recommender],
+    cfg: Recommend,
+    history: History,
+    segments: pd.Series,
+    names: list[str],
+    lengths: list[int],
+    learned: Mapping[str, float] | None,
+    rerank: Rerank | None,
+) -> dict[int, dict[str, pd.DataFrame]]:
     names = list(names)
     known = [BLEND, *([RELEVANCE] if rerank else [])]
     unknown = [n for n in names if n not in known and n not in sources]
@@ -251,9 +273,9 @@ def recommend_lengths(
     result = {}
     for k in lengths:
         out = {n: head(longest[n], k) for n in needed}
-        if blended:
-            ranked = relevance(k)
-            out[BLEND] = ranked if rerank is None or pool is None else rerank(pool, k)
-            out[RELEVANCE] = ranked
+        if pool is not None:
+            out[BLEND] = rerank(pool, k)  # type: ignore[misc]
+        if RELEVANCE in names or (BLEND in names and pool is None):
+            out[RELEVANCE if pool is not None else BLEND] = relevance(k)
         result[k] = {n: out[n] for n in names}
     return result

@@ -1,9 +1,11 @@
 """Every figure of a run, drawn by direct calls to the plot functions, in report order.
 
 `FIGURES` is the one list of the figures a run can have: for each, the name the report knows
-it by, its PNG file name, its caption and the call that draws it. The report takes its captions
-from the same list (`CAPTIONS`), so a figure can never appear without one (the old string-keyed
-tables let "pareto_front" miss its caption "pareto").
+it by, its PNG file name, its caption, the part of the report it belongs to and the call that
+draws it. The report takes its captions and parts from the same list (`CAPTIONS`, `PARTS`), so a
+figure can never appear without one (the old string-keyed tables let "pareto_front" miss its
+caption "pareto"). Every figure that names a segment names it by persona when one is known
+(`FigureInput.persona_names`, `plotting.segment_name`).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class FigureInput:
     product_names: dict[str, str] | None = None  # item -> name on the rules figure
     value: pd.DataFrame | None = None  # the value stage's table, with each customer's segment
     value_calibration: pd.DataFrame | None = None  # Holdout.calibration: actual vs predicted
-    persona_names: dict[str, str] | None = None  # segment label -> persona name (value figures)
+    persona_names: dict[str, str] | None = None  # segment label -> persona name (all figures)
     currency: str = ""
 
 
@@ -76,47 +78,52 @@ def _tuning_title(inp: FigureInput) -> str:
 def _scatter(inp: FigureInput, path: Path) -> Path:
     title = f"{inp.what}: customers by segment"
     return segment_scatter(inp.X, inp.labels, inp.feature_names, path, title, inp.max_points,
-                           inp.seed)  # fmt: skip
+                           inp.seed, personas=inp.persona_names)  # fmt: skip
 
 
 def _biplot(inp: FigureInput, path: Path) -> Path:
     # the plot's own max_points and seed, as in every run so far (conf/report: max_points is
     # documented for the scatter and silhouette only)
     return pca_biplot(inp.X, inp.labels, inp.feature_names, path,
-                      f"{inp.what}: what separates the segments")  # fmt: skip
+                      f"{inp.what}: what separates the segments",
+                      personas=inp.persona_names)  # fmt: skip
 
 
 def _boxplots(inp: FigureInput, path: Path) -> Path:
     return feature_boxplots(inp.X, inp.labels, inp.feature_names, path,
-                            f"{inp.what}: standardized features per segment")  # fmt: skip
+                            f"{inp.what}: standardized features per segment",
+                            personas=inp.persona_names)  # fmt: skip
 
 
 def _sizes(inp: FigureInput, path: Path) -> Path:
-    return size_revenue_plot(inp.summary, path, f"{inp.what}: customers and revenue per segment")
+    return size_revenue_plot(inp.summary, path, f"{inp.what}: customers and revenue per segment",
+                             personas=inp.persona_names)  # fmt: skip
 
 
 def _silhouette(inp: FigureInput, path: Path) -> Path:
     return silhouette_plot(inp.X, inp.labels, path, f"{inp.what}: silhouette per customer",
-                           inp.max_points, inp.seed)  # fmt: skip
+                           inp.max_points, inp.seed, personas=inp.persona_names)  # fmt: skip
 
 
 def _region_mix(inp: FigureInput, path: Path) -> Path | None:
     if inp.region_mix is None:
         return None
-    return mix_heatmap(inp.region_mix, path, f"{inp.what}: region mix", "region")
+    return mix_heatmap(inp.region_mix, path, f"{inp.what}: region mix", "region",
+                       personas=inp.persona_names)  # fmt: skip
 
 
 def _category_mix(inp: FigureInput, path: Path) -> Path | None:
     if inp.category_mix is None:
         return None
-    return mix_heatmap(inp.category_mix, path, f"{inp.what}: category mix", "category")
+    return mix_heatmap(inp.category_mix, path, f"{inp.what}: category mix", "category",
+                       personas=inp.persona_names)  # fmt: skip
 
 
 def _top_items(inp: FigureInput, path: Path) -> Path | None:
     if inp.top_products is None:
         return None
     title = f"{inp.what}: top products per segment vs overall"
-    return top_items_plot(inp.top_products, path, title)
+    return top_items_plot(inp.top_products, path, title, personas=inp.persona_names)
 
 
 def _elbow(inp: FigureInput, path: Path) -> Path | None:
@@ -135,7 +142,8 @@ def _top_rules(inp: FigureInput, path: Path) -> Path | None:
     if inp.rules is None or not len(inp.rules):
         return None
     title = f"{inp.what}: strongest rules per segment vs all customers"
-    return top_rules_plot(inp.rules, path, title, names=inp.product_names)
+    return top_rules_plot(inp.rules, path, title, names=inp.product_names,
+                          personas=inp.persona_names)  # fmt: skip
 
 
 def _p_alive(inp: FigureInput, path: Path) -> Path | None:
@@ -159,6 +167,12 @@ def _calibration(inp: FigureInput, path: Path) -> Path | None:
                                f"{inp.what}: predicted vs actual purchases on held-out days")
 
 
+# The parts of the report a figure can belong to (blocks.build_blocks places them):
+MARKETING = "marketing"  # what the segments are and are worth: read by the marketing team
+METHOD = "method"  # how the segments were found and how good they are
+VALUE_CHECK = "value_check"  # shown with the value models' check on held-out days
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """One figure a run can have."""
@@ -166,30 +180,39 @@ class FigureSpec:
     name: str  # key in draw_figures' result and in ReportInput.figures
     file: str  # PNG file name in the output folder
     caption: str  # shown with the figure in the report
+    part: str  # MARKETING, METHOD or VALUE_CHECK: where the report shows it
     draw: Callable[[FigureInput, Path], Path | None]  # None: the run has no data for it
 
 
-# Report order: the segments first, then how they were chosen, then what they buy together.
+# Report order: what a marketer reads first (sizes, the map, profiles, what they buy, value),
+# then how the segments were chosen, then the value models' check.
 FIGURES: tuple[FigureSpec, ...] = (
-    FigureSpec("scatter", "segments_scatter.png", "Segments in feature space", _scatter),
-    FigureSpec(
-        "biplot", "pca_biplot.png", "PCA biplot: which features separate the segments", _biplot
-    ),
-    FigureSpec("boxplots", "feature_boxplots.png", "Feature distributions per segment", _boxplots),
-    FigureSpec("sizes", "segment_sizes.png", "Customer share vs revenue share", _sizes),
-    FigureSpec("silhouette", "silhouette.png", "Silhouette per customer", _silhouette),
-    FigureSpec("region_mix", "region_mix.png", "Region mix per segment", _region_mix),
-    FigureSpec("category_mix", "category_mix.png", "Category mix per segment", _category_mix),
-    FigureSpec("top_items", "top_items.png", "Top products per segment", _top_items),
-    FigureSpec("elbow", "elbow.png", "Choosing the number of segments", _elbow),
-    FigureSpec("pareto_front", "pareto_front.png", "Tuning trials", _pareto),
-    FigureSpec("top_rules", "top_rules.png", "Strongest cross-sell rules", _top_rules),
-    FigureSpec("clv", "clv_by_segment.png", "Customer lifetime value per segment", _clv),
-    FigureSpec("p_alive", "p_alive_matrix.png", "P(alive) by frequency and recency", _p_alive),
+    FigureSpec("sizes", "segment_sizes.png", "Customer share vs revenue share", MARKETING,
+               _sizes),
+    FigureSpec("scatter", "segments_scatter.png", "Segments in feature space", MARKETING,
+               _scatter),
+    FigureSpec("boxplots", "feature_boxplots.png", "Feature distributions per segment",
+               MARKETING, _boxplots),
+    FigureSpec("region_mix", "region_mix.png", "Region mix per segment", MARKETING, _region_mix),
+    FigureSpec("category_mix", "category_mix.png", "Category mix per segment", MARKETING,
+               _category_mix),
+    FigureSpec("top_items", "top_items.png", "Top products per segment", MARKETING, _top_items),
+    FigureSpec("top_rules", "top_rules.png", "Strongest cross-sell rules", MARKETING, _top_rules),
+    FigureSpec("clv", "clv_by_segment.png", "Customer lifetime value per segment", MARKETING,
+               _clv),
+    FigureSpec("p_alive", "p_alive_matrix.png", "P(alive) by frequency and recency", MARKETING,
+               _p_alive),
+    FigureSpec("biplot", "pca_biplot.png", "PCA biplot: which features separate the segments",
+               METHOD, _biplot),
+    FigureSpec("silhouette", "silhouette.png", "Silhouette per customer", METHOD, _silhouette),
+    FigureSpec("elbow", "elbow.png", "Choosing the number of segments", METHOD, _elbow),
+    FigureSpec("pareto_front", "pareto_front.png", "Tuning trials", METHOD, _pareto),
     FigureSpec("value_calibration", "value_calibration.png",
-               "Value model: predicted vs actual purchases on held-out days", _calibration),
-)
+               "Value model: predicted vs actual purchases on held-out days", VALUE_CHECK,
+               _calibration),
+)  # fmt: skip
 CAPTIONS: dict[str, str] = {spec.name: spec.caption for spec in FIGURES}
+PARTS: dict[str, str] = {spec.name: spec.part for spec in FIGURES}
 
 
 def _sampled(inp: FigureInput) -> FigureInput:
@@ -205,7 +228,8 @@ def _sampled(inp: FigureInput) -> FigureInput:
 
 def draw_figures(inp: FigureInput, out: Path) -> dict[str, Path]:
     """Draw every figure the run has data for into `out`; name -> PNG path in report order
-    (segment figures, then elbow, pareto_front, top_rules). A failing figure raises."""
+    (FIGURES: the marketing figures, then the method's, then the value check's). A failing
+    figure raises."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sampled = _sampled(inp)

@@ -4,13 +4,20 @@ Figures are built on `matplotlib.figure.Figure` objects directly, never through 
 backend is chosen or started, no figure is kept in a global registry that must be closed, and a
 figure is plain data owned by whoever made it (matplotlib's advice for drawing in a program that
 shows no window). Saving a Figure to PNG uses the Agg renderer on its own.
+
+Every figure is drawn with the font sizes of `FONT_SIZES` (the `readable` decorator), whatever a
+matplotlibrc or an earlier caller set, and no text is smaller than `MIN_FONT` at the saved size:
+the PNGs are printed and pasted into slides, where smaller text cannot be read.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+import matplotlib
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
@@ -22,6 +29,28 @@ from custseg.report.palette import sorted_labels
 DPI = 110
 # a white outline under text drawn over points keeps it readable on any colour
 HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
+MIN_FONT = 9  # points: the smallest text any figure may carry (printed, it is still readable)
+# matplotlib's own defaults, pinned: a matplotlibrc with smaller sizes must not shrink the text
+FONT_SIZES: dict[str, float] = {
+    "font.size": 10.0, "axes.titlesize": 12.0, "axes.labelsize": 10.0, "xtick.labelsize": 10.0,
+    "ytick.labelsize": 10.0, "legend.fontsize": 10.0, "legend.title_fontsize": 10.0,
+    "figure.titlesize": 12.0, "figure.labelsize": 12.0,
+}  # fmt: skip
+UNASSIGNED_NAME = "unassigned"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def readable(draw: Callable[P, R]) -> Callable[P, R]:
+    """Draw (and save) a figure with the font sizes of FONT_SIZES, restored afterwards."""
+
+    @functools.wraps(draw)
+    def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context(FONT_SIZES):
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
@@ -32,9 +61,17 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return Path(path)
 
 
-def segment_name(label: str) -> str:
-    """How a legend or axis names a segment: "segment 3", or "unassigned" for negative labels."""
-    return "unassigned" if label.lstrip("-").isdigit() and int(label) < 0 else f"segment {label}"
+def segment_name(label: object, personas: Mapping[str, str] | None = None) -> str:
+    """How a legend, axis or table names a segment: "3 · Bulk buyers" when its persona is known
+    (the persona first, for the reader; the number kept, so colours and tables still match),
+    "segment 3" when it is not (personas off), "unassigned" for negative labels."""
+    label = str(label)
+    if label.lstrip("-").isdigit() and int(label) < 0:
+        return UNASSIGNED_NAME
+    name = (personas or {}).get(label)
+    if isinstance(name, str) and name.strip():
+        return f"{label} · {name.strip()}"
+    return f"segment {label}"
 
 
 def subsample(

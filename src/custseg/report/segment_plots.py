@@ -8,6 +8,7 @@ one segment from the scatter to the boxplots to the heatmaps without re-reading 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,10 @@ from sklearn.decomposition import PCA
 from custseg.report.palette import label_key, segment_colors
 from custseg.report.plotting import (
     HALO,
+    MIN_FONT,
     grid_shape,
     legend_outside,
+    readable,
     sample_note,
     save_figure,
     segment_name,
@@ -43,15 +46,17 @@ def _project(X: np.ndarray, feature_names: list[str]) -> tuple[np.ndarray, list[
 
 
 def _scatter_segments(
-    ax: Axes, P: np.ndarray, labels: np.ndarray, idx: np.ndarray, colors: dict[str, str]
-) -> None:
-    """Sampled points per segment (unassigned underneath), legend counts from the full data."""
+    ax: Axes, P: np.ndarray, labels: np.ndarray, idx: np.ndarray, colors: dict[str, str],
+    personas: Mapping[str, str] | None,
+) -> None:  # fmt: skip
+    """Sampled points per segment (unassigned underneath), legend counts from the full data,
+    each segment named by its persona when known."""
     order = sorted(colors, key=lambda s: (label_key(s)[0] != 1, label_key(s)))
     for label in order:
         mask = labels[idx] == label
         total = int((labels == label).sum())
         ax.scatter(P[idx[mask], 0], P[idx[mask], 1], s=7, alpha=0.55, c=colors[label],
-                   linewidths=0, label=f"{segment_name(label)} (n={total:,})",
+                   linewidths=0, label=f"{segment_name(label, personas)} (n={total:,})",
                    zorder=1 if label.startswith("-") else 2)  # fmt: skip
 
 
@@ -65,19 +70,22 @@ def _finish(fig: Figure, ax: Axes, axes: tuple[str, str], title: str, path: Path
     return save_figure(fig, path)
 
 
+@readable
 def segment_scatter(
     X: np.ndarray, labels: np.ndarray, feature_names: list[str], path: Path, title: str,
     max_points: int = 5000, seed: int = 0, unit: str = "standardized units",
+    personas: Mapping[str, str] | None = None,
 ) -> Path:  # fmt: skip
     """Where the segments sit: two features directly, else the first two principal components;
-    big X = centroid of all of a segment's customers (not only the drawn ones)."""
+    big X = centroid of all of a segment's customers (not only the drawn ones), marked with the
+    segment's number, which the legend names by persona."""
     labels = np.asarray(labels).astype(str)
     P, axis_names = _project(X, feature_names)
     idx = subsample(labels, max_points, seed)
     colors = segment_colors(labels)
     fig = Figure(figsize=(9, 6.5))
     ax = fig.subplots()
-    _scatter_segments(ax, P, labels, idx, colors)
+    _scatter_segments(ax, P, labels, idx, colors, personas)
     for label, color in colors.items():
         if label.startswith("-"):
             continue
@@ -91,9 +99,11 @@ def segment_scatter(
     return _finish(fig, ax, axes, note, path)
 
 
+@readable
 def pca_biplot(
     X: np.ndarray, labels: np.ndarray, feature_names: list[str], path: Path, title: str,
     max_points: int = 5000, seed: int = 0, unit: str = "standardized units",
+    personas: Mapping[str, str] | None = None,
 ) -> Path:  # fmt: skip
     """Which features pull segments apart: PC scatter plus each feature's loading arrow
     (scaled to the cloud; length = how much the feature drives the two components)."""
@@ -108,14 +118,14 @@ def pca_biplot(
     colors = segment_colors(labels)
     fig = Figure(figsize=(9.5, 7))
     ax = fig.subplots()
-    _scatter_segments(ax, P, labels, idx, colors)
+    _scatter_segments(ax, P, labels, idx, colors, personas)
     loadings = pca.components_.T  # features x 2
     reach = np.percentile(np.abs(P[idx]), 95, axis=0)
     scale = 0.9 * float(np.min(reach / np.maximum(np.abs(loadings).max(axis=0), 1e-12)))
     for name, (lx, ly) in zip(feature_names, loadings, strict=True):
         ax.annotate("", xy=(lx * scale, ly * scale), xytext=(0, 0), zorder=6,
                     arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4})  # fmt: skip
-        ax.text(lx * scale * 1.1, ly * scale * 1.1, name, fontsize=9, zorder=7,
+        ax.text(lx * scale * 1.1, ly * scale * 1.1, name, fontsize=MIN_FONT + 1, zorder=7,
                 ha="left" if lx >= 0 else "right", va="bottom" if ly >= 0 else "top",
                 path_effects=HALO)  # fmt: skip
     ax.axhline(0, color="grey", lw=0.6)
@@ -126,11 +136,14 @@ def pca_biplot(
     return _finish(fig, ax, axes, note, path)
 
 
+@readable
 def feature_boxplots(
     Xstd: np.ndarray, labels: np.ndarray, feature_names: list[str], path: Path, title: str,
+    personas: Mapping[str, str] | None = None,
 ) -> Path:  # fmt: skip
     """Per feature, how each segment's customers spread (z-scores): what a segment is made of.
-    Outliers are hidden so the boxes stay readable with thousands of customers."""
+    Outliers are hidden so the boxes stay readable with thousands of customers. Boxes carry the
+    segment's number; the legend names it by persona."""
     Xstd = np.asarray(Xstd, dtype=float)
     labels = np.asarray(labels).astype(str)
     colors = segment_colors(labels)
@@ -146,15 +159,15 @@ def feature_boxplots(
                          medianprops={"color": "black"})  # fmt: skip
         for patch, s in zip(box["boxes"], order, strict=True):
             patch.set_facecolor(colors[s])
-        ax.set_xticks(range(1, len(order) + 1), ticks, fontsize=8)
+        ax.set_xticks(range(1, len(order) + 1), ticks, fontsize=MIN_FONT)
         ax.axhline(0, color="grey", lw=0.6, ls="--")
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("segment", fontsize=8)
-        ax.set_ylabel("z-score (std. dev.)", fontsize=8)
+        ax.set_title(name, fontsize=11)
+        ax.set_xlabel("segment", fontsize=MIN_FONT)
+        ax.set_ylabel("z-score (std. dev.)", fontsize=MIN_FONT)
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    handles = [Patch(facecolor=colors[s], label=segment_name(s)) for s in order]
+    handles = [Patch(facecolor=colors[s], label=segment_name(s, personas)) for s in order]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False,
                title="segment")  # fmt: skip
     note = "boxes: quartiles, whiskers: 1.5 IQR, outliers hidden; un. = unassigned"
@@ -163,12 +176,14 @@ def feature_boxplots(
     return save_figure(fig, path)
 
 
+@readable
 def silhouette_plot(
     X: np.ndarray, labels: np.ndarray, path: Path, title: str, max_points: int = 5000,
-    seed: int = 0,
+    seed: int = 0, personas: Mapping[str, str] | None = None,
 ) -> Path:  # fmt: skip
     """How well each customer fits its segment (classic per-sample silhouette): thin or negative
-    blades are segments that blur into others. Unassigned customers are left out."""
+    blades are segments that blur into others. Unassigned customers are left out. Blades carry
+    the segment's number; the legend names it by persona."""
     X = np.asarray(X, dtype=float)
     labels = np.asarray(labels).astype(str)
     keep = np.flatnonzero(~np.char.startswith(labels, "-"))
@@ -196,7 +211,7 @@ def silhouette_plot(
         v = np.sort(values[ls == seg])
         ax.fill_betweenx(np.arange(y0, y0 + len(v)), 0, v, facecolor=colors[seg],
                          edgecolor=colors[seg], alpha=0.85)  # fmt: skip
-        ax.text(-0.02, y0 + len(v) / 2, seg, ha="right", va="center", fontsize=9,
+        ax.text(-0.02, y0 + len(v) / 2, seg, ha="right", va="center", fontsize=MIN_FONT + 1,
                 fontweight="bold", transform=ax.get_yaxis_transform())  # fmt: skip
         y0 += len(v) + gap
     ax.axvline(avg, color="red", ls="--", lw=1.2, label=f"average = {avg:.3f}")
@@ -206,6 +221,8 @@ def silhouette_plot(
     ax.set_xlim(min(-0.1, float(values.min()) - 0.05), 1.0)
     ax.set_xlabel("silhouette coefficient (-1 to 1, higher = fits its segment better)")
     ax.set_ylabel("customers, grouped by segment", labelpad=18)
-    legend_outside(ax)
+    lines, _ = ax.get_legend_handles_labels()
+    blades = [Patch(facecolor=colors[s], label=segment_name(s, personas)) for s in segments]
+    legend_outside(ax, handles=[*lines, *blades])
     ax.set_title(f"{title}{note}")
     return save_figure(fig, path)

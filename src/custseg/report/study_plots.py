@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from custseg.report.plotting import legend_outside, save_figure
+from custseg.report.plotting import MIN_FONT, legend_outside, readable, save_figure
 
 
+@readable
 def pareto_plot(trials: pd.DataFrame, path: Path, title: str) -> Path:
     """Every trial's silhouette vs Davies-Bouldin; the front, the ineligible and the chosen one.
     `trials` is `TuningResult.table()`: silhouette, davies_bouldin, eligible, on_front, chosen,
@@ -47,6 +48,7 @@ def pareto_plot(trials: pd.DataFrame, path: Path, title: str) -> Path:
     return save_figure(fig, path)
 
 
+@readable
 def elbow_plot(elbow: pd.DataFrame, path: Path, title: str, chosen_k: int | None) -> Path:
     """Inertia (or BIC) per k beside silhouette and Davies-Bouldin per k: the classic elbow,
     with the two quality scores that make it honest."""
@@ -70,6 +72,7 @@ def elbow_plot(elbow: pd.DataFrame, path: Path, title: str, chosen_k: int | None
     return save_figure(fig, path)
 
 
+@readable
 def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
     """Runs of an experiment on silhouette vs Davies-Bouldin; numbers are ranks in the table,
     hollow markers break the selection constraints."""
@@ -83,7 +86,7 @@ def compare_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
                    facecolors="none", edgecolors=sc.get_facecolor())  # fmt: skip
         for _, row in part.iterrows():
             ax.annotate(str(row["rank"]), (row["davies_bouldin"], row["silhouette"]),
-                        xytext=(5, 4), textcoords="offset points", fontsize=8)  # fmt: skip
+                        xytext=(5, 4), textcoords="offset points", fontsize=MIN_FONT)  # fmt: skip
     ax.set_xlabel("Davies-Bouldin index (lower is better)")
     ax.set_ylabel("silhouette (higher is better)")
     ax.set_title(f"{title}\n(numbers: rank in compare.csv; hollow: breaks size/noise rules)")

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from custseg.report.cells import Block, segment_column
+
 if TYPE_CHECKING:
     from custseg.report.report import ReportInput
-
-Block = tuple[Any, ...]
 
 
 def _money(value: Any, currency: str) -> str:
@@ -48,18 +48,34 @@ def segment_value(inp: ReportInput, label: str) -> list[Block]:
         rows += [("total CLV", _money(seg["clv_total"], cur), _money(everyone["clv_total"], cur)),
                  ("mean CLV", _money(seg["clv_mean"], cur), _money(everyone["clv_mean"], cur)),
                  ("share of future value", f"{seg['clv_share']:.1%}", "100%")]  # fmt: skip
-    table = pd.DataFrame(rows, columns=["measure", f"segment {label}", "all customers"])
+    header = segment_column(inp.personas, label)
+    table = pd.DataFrame(rows, columns=["measure", header, "all customers"])
     return [("h", 3, "Customer value (what they are worth next)"), ("table", table)]
+
+
+def _offers_of(inp: ReportInput, label: str) -> pd.DataFrame | None:
+    """The segment's rows of the offers table, best first (None: no offers for it)."""
+    if inp.offers is None:
+        return None
+    mine = inp.offers[inp.offers["segment"].astype("str") == label]
+    return None if mine.empty else mine
+
+
+def offers_cell(inp: ReportInput, label: str, names: dict[str, str], n: int) -> str:
+    """The segment's `n` offers worth the most expected revenue, for the glance table."""
+    mine = _offers_of(inp, label)
+    if mine is None:
+        return "–"
+    top = mine.head(n)
+    pairs = zip(top["item"], top["expected_revenue"], strict=True)
+    return "; ".join(f"{names.get(i, i)} ({_money(v, inp.currency)})" for i, v in pairs)
 
 
 def segment_offers(inp: ReportInput, label: str, names: dict[str, str]) -> list[Block]:
     """The segment's offers worth the most expected revenue (recommend.rank_by=expected_value):
     what a campaign with a budget sends first."""
-    offers = inp.offers
-    if offers is None:
-        return []
-    mine = offers[offers["segment"].astype("str") == label]
-    if mine.empty:
+    mine = _offers_of(inp, label)
+    if mine is None:
         return []
     table = pd.DataFrame({
         "item": [names.get(i, i) for i in mine["item"]],
@@ -73,8 +89,9 @@ def segment_offers(inp: ReportInput, label: str, names: dict[str, str]) -> list[
             ("table", table)]  # fmt: skip
 
 
-def value_section(inp: ReportInput) -> list[Block]:
-    """How the value models did on the held-out days, against the naive rate."""
+def value_section(inp: ReportInput, level: int = 2) -> list[Block]:
+    """How the value models did on the held-out days, against the naive rate (a heading of
+    `level`)."""
     m = inp.value_check
     if not m:
         return []
@@ -87,7 +104,7 @@ def value_section(inp: ReportInput) -> list[Block]:
         columns=["model", "MAE", "RMSE", "correlation", "purchases in total"],
     )  # fmt: skip
     better = "beats" if m["mae"] < m["mae_naive"] else "does not beat"
-    return [("h", 2, "Customer value: predictions checked on held-out days"),
+    return [("h", level, "Customer value: predictions checked on held-out days"),
             ("p", f"The value models were fitted again without the last {days} days and asked "
                   f"how often each of {customers:,} customers would buy in them (purchase days "
                   f"per customer; lower MAE is better). BG/NBD {better} the naive rule that "

@@ -1,11 +1,12 @@
 """Figures of the value stage a marketer reads: who is still active, what each segment is
 worth next, and whether the model's predictions held on days it had not seen.
 
-Text is at least 9 pt at the saved size, so the figures stay readable when printed.
+Text is at least `plotting.MIN_FONT` at the saved size, so the figures stay readable printed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from custseg.report.palette import segment_colors, sorted_labels
-from custseg.report.plotting import save_figure, segment_name, shorten
+from custseg.report.plotting import MIN_FONT, readable, save_figure, segment_name, shorten
 
-FONT = 9  # the smallest text on these figures, in points
+FONT = MIN_FONT  # the smallest text on these figures, in points
 MAX_FREQUENCY = 20  # repeat purchases; the matrix's last row holds everyone above
 
 
@@ -23,6 +24,7 @@ def _bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
 
 
+@readable
 def p_alive_matrix(value: pd.DataFrame, path: Path, title: str) -> Path:
     """Mean P(alive) by repeat purchases (rows) and days from first to last purchase (columns):
     the classic BG/NBD matrix, read from the customers themselves. Many purchases long ago
@@ -61,12 +63,14 @@ def p_alive_matrix(value: pd.DataFrame, path: Path, title: str) -> Path:
     return save_figure(fig, path)
 
 
+@readable
 def clv_by_segment(
-    value: pd.DataFrame, segments: pd.Series, names: dict[str, str], path: Path, title: str,
+    value: pd.DataFrame, segments: pd.Series, names: Mapping[str, str], path: Path, title: str,
     currency: str = "",
 ) -> Path:  # fmt: skip
     """Each segment's spread of customer lifetime value (box: quartiles, whiskers 5-95%), on a
-    log scale because a few customers hold most of the value; the total is written beside."""
+    log scale because a few customers hold most of the value; the total is written beside.
+    `names` (segment label -> persona name) names the rows."""
     seg = segments.astype("int64").astype("str").reindex(value.index.astype("str"))
     clv = pd.Series(value["clv"].to_numpy(dtype="float64"), index=seg.index)
     order = [s for s in sorted_labels(seg.dropna().unique()) if s != "all"]
@@ -80,7 +84,7 @@ def clv_by_segment(
         patch.set_facecolor(colors[s])
         patch.set_alpha(0.7)
     ax.set_xscale("log")
-    ticks = [shorten(f"{names.get(s, segment_name(s))} ({segment_name(s)})", 44) for s in order]
+    ticks = [shorten(segment_name(s, names), 44) for s in order]
     ax.set_yticks(np.arange(1, len(order) + 1), ticks, fontsize=FONT)
     for i, values in enumerate(data, start=1):
         ax.text(1.01, i, f"total {currency}{values.sum():,.0f}", transform=ax.get_yaxis_transform(),
@@ -93,6 +97,7 @@ def clv_by_segment(
     return save_figure(fig, path)
 
 
+@readable
 def holdout_calibration(calibration: pd.DataFrame, path: Path, title: str) -> Path:
     """Mean purchases on the held-out days, actual vs predicted, by repeat purchases before
     them (the index: "0".."6", "7+"), as in Fader, Hardie & Lee 2005; the naive "same rate as

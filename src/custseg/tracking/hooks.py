@@ -283,4 +283,5 @@ def log_drift(t: Tracker, config: Any, scored: Any, result: Any, name: str) -> N
         t.params({"drift.value_measure": result.value_measure})
         t.table(result.value_migration, "value_migration")
     title = f"{name}: segment migration across {result.split.date()}"
-    t.file(migration_plot(result, t.artifact_dir / "migration.png", title))
+    t.file(migration_plot(result, t.artifact_dir / "migration.png", title,
+                          personas=result.personas))

@@ -13,8 +13,6 @@ host or a model that is not there stops it at once with exit 2 and the option at
 
 from __future__ import annotations
 
-import argparse
-import errno
 import logging
 import os
 import signal
@@ -22,7 +20,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import mlflow
@@ -30,6 +28,7 @@ from mlflow.pyfunc import PyFuncModel, scoring_server
 
 from custseg.config.errors import ConfigError
 from custseg.config.schema import Tracking
+from custseg.listen import Parser, bind, port_number
 from custseg.redact import redact
 from custseg.tracking.connect import connect
 from custseg.tracking.guard import Guard
@@ -44,55 +43,6 @@ MODEL_FIX = (
     "give a runs:/RUN_ID/model or models:/NAME/VERSION URI of that tracking store "
     "(--tracking-uri, or MLFLOW_TRACKING_URI), or the folder of a saved model"
 )
-BIND_ERRORS = {  # errno -> what went wrong and what fixes it
-    errno.EADDRINUSE: "--port {port}: {host}:{port} is in use (another server?). Fix: choose "
-    "another --port, or stop what listens there",
-    errno.EACCES: "--port {port}: not allowed to listen on {host}:{port} (ports below 1024 need "
-    "privileges). Fix: choose a --port above 1023",
-    errno.EADDRNOTAVAIL: "--host {host}: not an address of this machine. Fix: 127.0.0.1 (this "
-    "machine only), 0.0.0.0 (every interface) or one of this machine's addresses",
-}
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with its refusals on one line, exit 2, like the rest of the CLI."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {message} ({self.prog} --help lists the options)",
-              file=sys.stderr)  # fmt: skip
-        sys.exit(2)
-
-
-def port_number(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
-    return int(text)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening address, taken now (before the model loads): a ValueError naming --host or
-    --port when it cannot be."""
-    try:
-        family, kind, _, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        raise ValueError(
-            f"--host {host}: not a name or address to listen on ({why}). Fix: "
-            "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
-        ) from None
-    sock = socket.socket(family, kind)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-    try:
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        default = f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
-        raise ValueError(BIND_ERRORS.get(exc.errno, default).format(host=host, port=port)) from None
-    return sock
-
-
 def open_model(model_uri: str, tracking_uri: str) -> PyFuncModel:
     """The pyfunc model behind `model_uri`, checked to be a custseg model; a ValueError naming
     --model or --tracking-uri when it cannot be loaded."""

@@ -8,6 +8,7 @@ beat is naive: every customer keeps buying at their own calibration rate.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,8 @@ from custseg.config.value import Value
 from custseg.notices import warn
 from custseg.value.fit import ValueFitError, check_purchases, compile_mode, fit_purchases
 from custseg.value.summary import line_days, observation_end, purchase_summary
+
+log = logging.getLogger(__name__)
 
 BUCKETS = 7  # calibration repeat purchases 0..6 get a row each, the rest share "7+"
 
@@ -52,6 +55,7 @@ def validate(spec: Value, tx: pd.DataFrame) -> Holdout | None:
     """
     days = spec.holdout_days
     if days == 0:
+        log.info("value.holdout_days=0: the value models' predictions are not checked")
         return None
     last = observation_end(tx)
     day = line_days(tx["invoice_date"])

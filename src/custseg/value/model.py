@@ -33,6 +33,10 @@ class ValueModel:
     def __init__(self, spec: Value) -> None:
         self.spec = spec
 
+    def fit_predict(self, tx: pd.DataFrame) -> pd.DataFrame:
+        """`fit` then `predict` on the same lines, summarised once (the run's training table)."""
+        return self._scored(self._fit(tx, None))
+
     def fit(self, tx: pd.DataFrame, end: pd.Timestamp | None = None) -> ValueModel:
         """Fit both models on cleaned lines observed up to `end` (default: the last line's day).
 
@@ -40,6 +44,11 @@ class ValueModel:
         model that cannot be fitted (no money, too few repeat buyers, infinite mean spend) only
         drops the CLV, with the reason in `skipped_` and a warning.
         """
+        self._fit(tx, end)
+        return self
+
+    def _fit(self, tx: pd.DataFrame, end: pd.Timestamp | None) -> pd.DataFrame:
+        """Learn the parameters; the purchase summary they were learned from."""
         self.end_ = observation_end(tx) if end is None else pd.Timestamp(end).floor("D")
         summary = purchase_summary(tx, self.end_)
         check_purchases(summary)  # bad data fails before pytensor is imported to pick a mode
@@ -60,16 +69,18 @@ class ValueModel:
         if reason is not None:
             self.skipped_["clv"] = reason
             warn("value.clv_skipped", f"value: no expected order value or CLV: {reason}")
-        return self
+        return summary
 
     def predict(self, tx: pd.DataFrame, end: pd.Timestamp | None = None) -> pd.DataFrame:
         """One row per customer of `tx` (index customer_id, text), measured up to `end`
         (default: the day of `tx`'s last line): the purchase summary, p_alive,
         expected_purchases over `horizon_days`, and when spend was modelled
         expected_order_value and clv over `clv_months` at the monthly `discount_rate`."""
+        return self._scored(purchase_summary(tx, end))
+
+    def _scored(self, summary: pd.DataFrame) -> pd.DataFrame:
         from custseg.value.predict import PurchasePredictor, expected_order_value
 
-        summary = purchase_summary(tx, end)
         purchases = PurchasePredictor(self.purchase_params_, summary)
         out = summary.assign(
             p_alive=purchases.p_alive(),
