@@ -82,11 +82,12 @@ def test_offers_ranked_by_expected_value_are_logged_reported_and_served(valued):
     result, uri, _ = valued
     recs = result.recommendations
     assert {"expected_value", "rank"} <= set(recs.columns)
-    # a customer's P(alive) is in their offers' worth: worth / P(alive) is the item's own
+    # each offer's worth: P(purchase at its relevance place) x the item's value x P(alive)
     p_alive = result.value["p_alive"].reindex(recs["customer_id"].astype(str)).to_numpy()
     ev = result.model.expected_
-    own = ev.chance_at(np.ones(len(recs), dtype=int)) * ev.value_of(recs["item"])
-    assert (recs["expected_value"].to_numpy() <= own * p_alive + 1e-9).all()
+    own = ev.chance_at(recs["relevance_rank"].to_numpy()) * ev.value_of(recs["item"])
+    np.testing.assert_allclose(recs["expected_value"].to_numpy(), own * p_alive, rtol=1e-12)
+    assert (recs["relevance_rank"] > recs["rank"]).any()  # the value ranking moved offers up
     m = MlflowClient(uri).get_run(result.run_id).data.metrics
     assert m["eval.custseg.revenue_at_10"] > m["eval.custseg_relevance.revenue_at_10"]
     names = {a.path for a in MlflowClient(uri).list_artifacts(result.run_id)}

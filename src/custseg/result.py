@@ -4,6 +4,7 @@ report. The fitted model holds what a deployment needs; this holds the run's tab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,10 +71,11 @@ class RunResult:
         out = seg.features.assign(segment=np.asarray(seg.labels, dtype="int64"))
         return out[["segment", *seg.features.columns]]
 
-    @property
+    @cached_property
     def offers(self) -> pd.DataFrame | None:
         """Per segment, the offers worth the most expected revenue (the served lists ranked by
-        recommend.rank_by=expected_value carry it); None otherwise."""
+        recommend.rank_by=expected_value carry it); None otherwise. Computed once, after the
+        recommend stage (the hooks and the report both read it)."""
         recs = self.recommendations
         if recs is None or EXPECTED not in recs.columns:
             return None

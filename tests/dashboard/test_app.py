@@ -3,7 +3,8 @@ change the tables, figures match the logged tables, bad input is a message in th
 `custseg dashboard` started as a user starts it and read by a real headless chromium.
 
 One store for the whole file: run A (demo, value stage, offers by expected value) and run B
-(rules switched off, four segments): B is both the run without rules and A's comparison.
+(RFM features, rules switched off, four segments): B is both the run without rules and A's
+comparison.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     a = run_logged(make_config(f"tracking.uri={uri}", SMALL, "value=bgnbd",
                                "recommend.rank_by=expected_value"), tmp / "a")  # fmt: skip
     b = run_logged(make_config(f"tracking.uri={uri}", SMALL, "rules=none", "recommend=none",
-                               "segment.n_clusters=4", "report=none"), tmp / "b")  # fmt: skip
+                               "features=rfm", "segment.n_clusters=4", "report=none"),
+                   tmp / "b")  # fmt: skip
     return {"uri": uri, "a": a.run_id, "b": b.run_id, "tmp": str(tmp)}
 
 
@@ -82,6 +84,30 @@ def test_the_segments_page_shows_every_persona_with_its_size_share_and_actions(s
     assert first_action in _text(at)
 
 
+def test_the_sidebar_filters_narrow_the_runs_to_pick_from(store, monkeypatch):
+    monkeypatch.setenv(ENV, store["uri"])
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    runs = next(s for s in at.selectbox if s.label == "run")
+    assert len(runs.options) == 2 and {store["a"][:8], store["b"][:8]} == {
+        o.rsplit(" · ", 1)[1] for o in runs.options}  # fmt: skip
+    features = next(s for s in at.selectbox if s.label == "features")
+    assert set(features.options) == {"any", "rfm", "value_quantity"}
+    features.set_value("rfm").run()
+    runs = next(s for s in at.selectbox if s.label == "run")
+    assert len(runs.options) == 1 and store["b"][:8] in runs.options[0]
+    assert at.header[0].value == "Segments" and not at.exception
+
+
+def test_the_chosen_run_stays_chosen_from_page_to_page_and_in_the_address(store, monkeypatch):
+    monkeypatch.setenv(ENV, store["uri"])
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    next(s for s in at.selectbox if s.label == "run").set_value(store["b"]).run()
+    assert at.query_params["run"] == [store["b"]] or at.query_params["run"] == store["b"]
+    at.switch_page("screens/rules.py").run()  # B has no rules: the page says so
+    assert "no association rules" in at.warning[0].value
+    assert store["b"] in at.caption[0].value  # the heading's run line
+
+
 def test_the_map_projects_every_customer_labelled_by_persona(store, app):
     at = app("map")
     assert not at.error and at.header[0].value == "Segment map"
@@ -104,7 +130,7 @@ def test_rule_filters_change_the_table_and_segments_show_their_partners(store, a
     assert shown() < lifted <= every
     rules = logged_table(store["uri"], store["a"], "rules_all")
     assert shown() == int(((rules["lift"] >= 3.0)).sum())
-    item = str(rules.sort_values("lift").iloc[-1]["antecedent"]).split(",")[0].strip()
+    item = str(rules.sort_values("lift").iloc[-1]["antecedent"][0])
     at.text_input(key="rules_item").set_value(item).run()
     assert 0 < shown() <= int((rules["lift"] >= 3.0).sum())
     at.text_input(key="partners_item").set_value(item).run()
@@ -127,6 +153,9 @@ def test_a_customer_lookup_shows_segment_persona_value_and_offers_with_reasons(s
     mine = recs[recs["customer_id"].astype(str) == customer].sort_values("rank")
     assert offers["item"].tolist() == mine["item"].astype(str).tolist()
     assert offers["reason"].tolist() == mine["reason"].astype(str).tolist()
+    products = logged_table(store["uri"], store["a"], "products").set_index("product_id")
+    assert offers["product"].tolist() == products.loc[mine["item"].astype(str),
+                                                      "product_name"].tolist()  # fmt: skip
 
 
 def test_an_unknown_customer_is_said_in_the_page(app):
@@ -253,6 +282,15 @@ def test_custseg_dashboard_serves_every_page_to_a_real_browser(store, tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert server.returncode == 0, log.read_text()[-2000:]
+
+
+def test_the_command_refuses_a_tracking_uri_mlflow_cannot_open(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "custseg", "dashboard", "--port",
+                           str(free_port()), "--tracking-uri", "mlflow.db"], env=clean_env(),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--tracking-uri mlflow.db" in done.stderr and "sqlite:///" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "mlruns").exists()
 
 
 def test_the_command_refuses_a_port_in_use_naming_it(store):

@@ -77,6 +77,13 @@ def test_rerank_orders_by_chance_times_value_and_keeps_relevance_on_ties():
     assert same["item"].tolist() == ["q", "p"]
 
 
+def test_an_offer_worth_less_than_nothing_is_never_made():
+    ev = _ev({"loss": -5.0, "gain": 1.0, "nil": 0.0}, [0.5, 0.25, 0.1])
+    out = rerank(_recs([("a", "loss", 1), ("a", "gain", 2), ("a", "nil", 3)]), 3,
+                 expected=ev, p_alive=None)  # fmt: skip
+    assert out["item"].tolist() == ["gain", "nil"]
+
+
 def test_p_alive_scales_a_customers_worth_but_not_their_order():
     ev = _ev({"x": 10.0, "y": 3.0, "z": 1.0}, [0.4, 0.3, 0.2])
     cands = _recs([("a", "z", 1), ("a", "y", 2), ("a", "x", 3),
@@ -107,6 +114,11 @@ def test_item_values_are_median_margins_when_there_are_margins_else_amounts():
     assert basis == "amount" and values.to_dict() == {"x": 2.0, "y": 4.0}
     values, basis = item_values(tx.assign(margin=[0.5, np.nan, 1.5, -1.0]), "product_id")
     assert basis == "margin" and values.to_dict() == {"x": 1.0, "y": -1.0}
+    notes: dict[str, str] = {}
+    with collecting(notes):  # y's only line has no margin: it is worth 0, and that is said
+        values, _ = item_values(tx.assign(margin=[0.5, np.nan, 1.5, np.nan]), "product_id")
+    assert values.to_dict() == {"x": 1.0} and "1 item(s) have no margin" in notes[
+        "recommend.rank_by.margin"]  # fmt: skip
     assert item_values(tx.assign(amount=np.nan), "product_id") is None
 
 
@@ -129,6 +141,7 @@ def by_value(demo: pd.DataFrame) -> CustomerModel:
     return CustomerModel(make_config(SMALL, "report=none", BY_VALUE)).fit(demo)
 
 
+@pytest.mark.slow
 def test_ranking_by_value_captures_more_revenue_and_keeps_the_relevance_list(demo, by_value):
     """The demo's items differ in price; the value ranking must win on revenue captured in the
     held-out weeks, and its relevance row must be the relevance-ranked run's own list."""
@@ -152,6 +165,20 @@ def test_ranking_by_value_captures_more_revenue_and_keeps_the_relevance_list(dem
     assert (served.groupby("customer_id", sort=False)[COLUMN].diff().dropna() <= 1e-12).all()
 
 
+@pytest.mark.slow
+def test_a_longer_evaluated_list_leaves_the_served_one_as_it_is(demo, by_value):
+    """The evaluation asks for its largest k too: the k=10 lists must still be the served ones
+    (picked from recommend.candidates), and the relevance order can be asked alone."""
+    served = by_value.recommend(demo, clean=False)
+    both = by_value.recommend_lengths(demo, [BLEND], [10, 50], clean=False)
+    pd.testing.assert_frame_equal(both[10][BLEND].astype({c: str for c in TEXT}),
+                                  served.astype({c: str for c in TEXT}))  # fmt: skip
+    assert both[50][BLEND].groupby("customer_id").size().max() == 50
+    alone = by_value.recommend_all(demo, [RELEVANCE], clean=False)[RELEVANCE]
+    assert COLUMN not in alone.columns and alone.groupby("customer_id").size().max() == 10
+
+
+@pytest.mark.slow
 def test_customers_ranked_in_chunks_get_the_same_lists(demo, by_value, monkeypatch):
     whole = by_value.recommend(demo, clean=False)
     monkeypatch.setattr(recommenders, "RERANK_CHUNK", 50)
@@ -161,6 +188,7 @@ def test_customers_ranked_in_chunks_get_the_same_lists(demo, by_value, monkeypat
                                   whole.astype({c: str for c in TEXT}))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_price_less_lines_keep_relevance_order_and_say_so(demo):
     cfg = make_config(SMALL, "report=none", BY_VALUE, "features=visits")
     notes: dict[str, str] = {}

@@ -76,6 +76,14 @@ class Run:
         """The table when the run logged it (a value stage or rules may have been off)."""
         return self.table(name) if self.has(name) else None
 
+    def products(self) -> dict[str, str]:
+        """Product id -> name, when the run logged names ({} otherwise)."""
+        if not self.has("products"):
+            return {}
+        p = self.table("products")
+        return dict(zip(p["product_id"].astype("str"), p["product_name"].astype("str"),
+                        strict=True))  # fmt: skip
+
     def figure(self, name: str) -> bytes | None:
         return figure(self.uri, self.run_id, name) if f"{name}.png" in self.logged else None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from custseg.listen import Parser, bind, port_number
 from custseg.redact import redact
-from custseg.tracking.explore import ExploreError, client
+from custseg.tracking.explore import BadStore, NoStore, client
 
 APP = Path(__file__).resolve().parent / "app.py"
 ENV = "CUSTSEG_TRACKING_URI"  # how the store reaches the app
@@ -27,7 +27,8 @@ DEFAULT_URI = "sqlite:///mlflow.db"  # MLflow's own default, where `python -m cu
 
 def command(host: str, port: int) -> list[str]:
     """Streamlit's command line for the app: headless, no file watching, no usage statistics,
-    errors shown as a type and message only (the app says what went wrong itself)."""
+    and a generic message for an error the app did not catch (the app says what went wrong
+    itself; the server log keeps the details)."""
     return [sys.executable, "-m", "streamlit", "run", str(APP),
             "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--server.fileWatcherType", "none",
@@ -54,8 +55,11 @@ def main(argv: Sequence[str]) -> None:
     uri = args.tracking_uri
     try:
         client(uri)
-    except ExploreError as exc:  # the page says it too, to whoever opens it
+    except NoStore as exc:  # the page says it too; runs logged later appear without a restart
         print(f"custseg dashboard: warning: {exc}", file=sys.stderr)
+    except BadStore as exc:
+        print(f"custseg dashboard: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     print(f"custseg dashboard: http://{args.host}:{args.port}/ over {redact(uri)} "
           "(Ctrl-C stops it)", flush=True)  # fmt: skip
     env = {**os.environ, ENV: uri, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}

@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from custseg.dashboard import data
+from custseg.tracking.explore import run_label
 
 log = logging.getLogger("custseg.dashboard")
 ANY = "any"
+KEY = "custseg_run"  # session key of the chosen run
 
 
 def guarded(show: Callable[[], None]) -> None:
@@ -32,37 +34,60 @@ def _choose(label: str, values: pd.Series) -> str:
     return st.sidebar.selectbox(label, options, key=f"filter_{label}")
 
 
+def _remember(run_id: str | None) -> None:
+    """The chosen run for the next pages (session) and for a bookmark (the address)."""
+    if run_id:
+        st.session_state[KEY] = run_id
+        st.query_params["run"] = run_id
+    else:
+        st.session_state.pop(KEY, None)
+        st.query_params.pop("run", None)
+
+
+def _dates(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs logged between two days picked in the sidebar (all until both are picked)."""
+    days = table["start"].dt.date
+    if not len(table) or days.min() == days.max():
+        return table
+    picked = st.sidebar.date_input("logged between", (days.min(), days.max()))
+    if not isinstance(picked, tuple) or len(picked) != 2:  # the second day not picked yet
+        return table
+    return table[(days >= picked[0]) & (days <= picked[1])]
+
+
 def pick_run(uri: str) -> data.Run | None:
-    """The sidebar: filters, then the run (the address's `run` first); None with a message in
-    the page when there is nothing to show."""
+    """The sidebar: filters, then the run. The address's `run`, else the run chosen on an
+    earlier page, comes first; a run id the store does not have is said in the page and the
+    list is offered instead. None, with a message, when there is nothing to show."""
     st.sidebar.title("custseg explorer")
-    wanted = st.query_params.get("run")
-    if wanted:
-        run = data.open_run(uri, wanted)
-        st.sidebar.caption(f"Run from the address: {run.info.label}")
-        if st.sidebar.button("choose another run"):
-            del st.query_params["run"]
-            st.rerun()
-        return run
+    wanted = st.query_params.get("run") or st.session_state.get(KEY)
     table = data.runs(uri)
-    if table.empty:
+    labels = {r.run_id: run_label(r.run_name, r.start, r.run_id) for r in table.itertuples()}
+    extra = None  # a run the address names that is not in the list (still running, failed)
+    if wanted and wanted not in labels:
+        try:
+            info = data.open_run(uri, wanted).info
+            extra, labels = wanted, {wanted: info.label, **labels}
+        except data.ExploreError as exc:
+            st.error(str(exc))
+            _remember(None)
+            wanted = None
+    if not labels:
         st.info(f"The store at {uri} holds no finished custseg run yet. Run "
                 "`python -m custseg` (the demo data) and reload this page.")  # fmt: skip
         return None
-    for column, label in (("data", "data"), ("features", "features"), ("algorithm", "algorithm")):
-        chosen = _choose(label, table[column])
+    for column in ("data", "features", "algorithm"):
+        chosen = _choose(column, table[column])
         if chosen != ANY:
             table = table[table[column] == chosen]
-    days = table["start"].dt.date
-    if len(table) and days.min() < days.max():
-        first, last = st.sidebar.date_input("logged between", (days.min(), days.max()))  # type: ignore[misc]
-        table = table[(days >= first) & (days <= last)]
-    if table.empty:
+    kept = set(_dates(table)["run_id"])
+    ids = [r for r in labels if r in kept or r == extra]
+    if not ids:
         st.warning("No run matches these filters: set one back to 'any'.")
         return None
-    labels = {r.run_id: f"{r.run_name} · {r.start:%Y-%m-%d %H:%M} · {r.run_id[:8]}"
-              for r in table.itertuples()}  # fmt: skip
-    run_id = st.sidebar.selectbox("run", list(labels), format_func=labels.get)
+    at = ids.index(wanted) if wanted in ids else 0
+    run_id = st.sidebar.selectbox("run", ids, index=at, format_func=labels.get)
+    _remember(str(run_id))
     return data.open_run(uri, str(run_id))
 
 

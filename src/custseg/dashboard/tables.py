@@ -1,4 +1,4 @@
-"""The tables the dashboard's pages show, built from a run's logged tables with pandas alone.
+"""The tables the dashboard's pages show, built from a run's logged tables.
 
 Kept apart from Streamlit so each can be tested on a real run's tables and reused by any
 front end: the pages only lay these out.
@@ -36,6 +36,25 @@ def actions_of(value: object) -> list[str]:
     return [str(a) for a in value]  # type: ignore[attr-defined]
 
 
+def items_of(value: object) -> list[str]:
+    """A rule side's items: logged as a list (Parquet) or as "a, b" text."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def readable_rules(rules: pd.DataFrame) -> pd.DataFrame:
+    """Rule sides as "a, b" text, the way a table shows them."""
+    return rules.assign(**{c: rules[c].map(lambda v: ", ".join(items_of(v)))
+                           for c in ("antecedent", "consequent")})  # fmt: skip
+
+
+def named(item: object, products: Mapping[str, str]) -> str:
+    """"HEART T-LIGHT HOLDER (85123A)": the name people know, the id a system needs."""
+    i = str(item)
+    return f"{products[i]} ({i})" if i in products else i
+
+
 def segment_label(segment: object, names: Mapping[str, str]) -> str:
     """"3 · Bulk buyers": the number keeps colours and tables matchable, the name leads."""
     s = str(segment)
@@ -48,6 +67,7 @@ def overview(
     metrics: Mapping[str, float],
     value_profile: pd.DataFrame | None = None,
     offers: pd.DataFrame | None = None,
+    products: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per segment: persona, customers, shares of customers, revenue and (with the value
     stage) future value, stability under resampling, top offer and suggested actions."""
@@ -71,7 +91,7 @@ def overview(
         row["stability"] = np.nan if jaccard is None else float(jaccard)
         if offers is not None and len(offers):
             mine = offers[offers["segment"].astype("str") == seg]
-            row["top offer"] = str(mine["item"].iloc[0]) if len(mine) else ""
+            row["top offer"] = named(mine["item"].iloc[0], products or {}) if len(mine) else ""
         row["actions"] = "; ".join(actions_of(actions)[:2])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -79,8 +99,11 @@ def overview(
 
 def projection(segments: pd.DataFrame, max_points: int = 5000, seed: int = 0) -> pd.DataFrame:
     """Customers on the first two principal components of their standardised features (a
-    seeded sample of at most `max_points`): customer_id, x, y, segment."""
+    seeded sample of at most `max_points`): customer_id, x, y, segment. Features are log1p of
+    their non-negative part, as the spend and count features they are spread over decades."""
     features = segments.drop(columns=["segment"]).select_dtypes("number")
+    if features.shape[1] == 0:  # nothing to project: every customer at the origin
+        features = pd.DataFrame({"none": np.zeros(len(segments))}, index=segments.index)
     if len(segments) > max_points:
         segments = segments.sample(max_points, random_state=seed).sort_index()
         features = features.loc[segments.index]
@@ -106,7 +129,8 @@ def filter_rules(
     keep = ((rules["lift"] >= min_lift) & (rules["confidence"] >= min_confidence)
             & (rules["support"] >= min_support))  # fmt: skip
     if item:
-        text = rules["antecedent"].astype("str") + " " + rules["consequent"].astype("str")
+        text = readable_rules(rules)
+        text = text["antecedent"] + " " + text["consequent"]
         keep &= text.str.contains(item, case=False, regex=False)
     return rules[keep].sort_values(["lift", "confidence"], ascending=False).reset_index(drop=True)
 
@@ -114,10 +138,12 @@ def filter_rules(
 def partners(
     rules: pd.DataFrame, item: str, names: Mapping[str, str], top: int = 5
 ) -> pd.DataFrame:
-    """"Segments buy differently": for rules with `item` in the antecedent, each scope's top
-    `top` consequents by lift, side by side (one column per scope, `all` first)."""
-    has = rules["antecedent"].astype("str").str.contains(item, case=False, regex=False)
-    mine = rules[has].sort_values("lift", ascending=False)
+    """"Segments buy differently": for rules with `item` (the whole id, any case) in the
+    antecedent, each scope's top `top` consequents by lift, side by side (one column per scope,
+    `all` first)."""
+    wanted = item.strip().casefold()
+    has = rules["antecedent"].map(lambda v: wanted in [i.casefold() for i in items_of(v)])
+    mine = readable_rules(rules[has.to_numpy(dtype=bool)]).sort_values("lift", ascending=False)
     columns = {}
     for scope, part in mine.groupby(mine["segment"].astype("str"), sort=False):
         picks = part.drop_duplicates("consequent").head(top)

@@ -86,8 +86,8 @@ def evaluation_table(
     Accuracy on `test_items` (new items) and catalogue coverage always; with the `training`
     history also distributional coverage, novelty and diversity; with `repeat` the accuracy
     metrics on repeat items too (columns `repeat.<metric>@k`); with item `values` the revenue
-    a list captured (`revenue@k`, `expected.revenue`). `catalogue_size` is required
-    (coverage is meaningless without it); it only has a default so it can follow `ks`.
+    a list captured (`revenue@k`, `custseg.recommend.expected.revenue`). `catalogue_size` is
+    required (coverage is meaningless without it); it only has a default so it can follow `ks`.
     """
     if catalogue_size is None:
         raise ValueError("evaluation_table needs catalogue_size (items a recommender could pick)")

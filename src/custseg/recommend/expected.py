@@ -27,6 +27,7 @@ from custseg.recommend.kernels import order_in_runs, rank_within
 from custseg.recommend.metrics import Ranked, ranked
 
 COLUMN = "expected_value"  # the served list's column: P(purchase) x value x P(alive)
+RELEVANCE_RANK = "relevance_rank"  # where the offer stood in relevance order
 
 
 @dataclass
@@ -67,6 +68,11 @@ def item_values(tx: pd.DataFrame, item: str) -> tuple[pd.Series, str] | None:
         return None
     lines = tx[[item, basis]].dropna()
     values = lines.groupby(lines[item].astype("str"), sort=True)[basis].median()
+    unvalued = tx[item].nunique() - len(values)
+    if basis == "margin" and unvalued > 0:
+        warn("recommend.rank_by.margin", f"recommend.rank_by=expected_value: {unvalued:,} "
+             f"item(s) have no margin on any line, so their offers are worth 0; give every line "
+             "a margin (data.columns.margin), or leave it unmapped to rank by amount")  # fmt: skip
     return values.astype("float64").rename(basis), basis
 
 
@@ -115,9 +121,12 @@ def rerank(
 ) -> pd.DataFrame:
     """The top k of each customer's relevance-ranked `candidates` (a blended list with `rank`)
     by expected value, ties kept in relevance order; `score` and COLUMN hold the expected value
-    and `rank` the new position. Without P(alive) every customer counts as active."""
+    and `rank` the new position, RELEVANCE_RANK the old one. Without P(alive) every customer
+    counts as active. An offer
+    worth less than nothing (a negative margin) is never made, so a list may be shorter."""
     if candidates.empty:
-        return candidates.assign(**{COLUMN: pd.Series(dtype="float64")})
+        return candidates.assign(**{COLUMN: pd.Series(dtype="float64"),
+                                    RELEVANCE_RANK: pd.Series(dtype="int64")})  # fmt: skip
     cust, _ = labels_of(candidates["customer_id"])
     rank = candidates["rank"].to_numpy(dtype=np.int64)
     worth = expected.chance_at(rank) * expected.value_of(candidates["item"])
@@ -127,10 +136,12 @@ def rerank(
                                 labels_of(customers)[1], 1.0)[cust]  # fmt: skip
     base = np.lexsort((rank, cust))
     keep = base[order_in_runs(cust[base], worth[base], k)]
+    keep = keep[worth[keep] >= 0]
     out = candidates.iloc[keep].reset_index(drop=True)
     out["score"] = worth[keep]
     out["rank"] = rank_within(cust[keep]) + 1
     out[COLUMN] = worth[keep]
+    out[RELEVANCE_RANK] = rank[keep]
     return out
 
 

@@ -95,10 +95,14 @@ def evaluate(config: Config, tx: pd.DataFrame, model: CustomerModel) -> Evaluati
     bought = histories(train, rules.item)
     groups = [(ks, length) for ks, length in (([k for k in ev.ks if k <= rec.k], rec.k),
               ([k for k in ev.ks if k > rec.k], max(ev.ks))) if ks]  # fmt: skip
-    ev = past.expected_  # ranked by expected value: the relevance order is scored beside it
-    names = [BLEND, *([RELEVANCE] if ev is not None else []), *BASELINES]
+    worth = past.expected_  # ranked by expected value: the relevance order is scored beside it
+    if worth is None and getattr(model, "expected_", None) is not None:
+        warn("evaluation.rank_by", "the evaluation's model of the past could not rank by "
+             "expected value (its training window left no purchase curve or no item values), "
+             "so its custseg row is the relevance order, not the ranking the run serves")
+    names = [BLEND, *([RELEVANCE] if worth is not None else []), *BASELINES]
     every = past.recommend_lengths(lines, names, [n for _, n in groups], clean=False)
-    values = None if ev is None else ev.values
+    values = None if worth is None else worth.values
     tables, details = [], []
     for ks, length in groups:
         lists = every[length]

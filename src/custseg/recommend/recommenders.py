@@ -269,13 +269,16 @@ def _lengths(
         return _topped_up(blend.blend(parts, order, weights, k, mode=mode), sources, history,
                           segments, k)  # fmt: skip
 
-    pool = relevance(deepest) if rerank and BLEND in names else None
-    result = {}
+    pools: dict[int, pd.DataFrame] = {}  # candidates by depth: a list of k is picked from
+    result = {}  # max(k, candidates), whatever else is asked, as it is served
     for k in lengths:
         out = {n: head(longest[n], k) for n in needed}
-        if pool is not None:
-            out[BLEND] = rerank(pool, k)  # type: ignore[misc]
-        if RELEVANCE in names or (BLEND in names and pool is None):
-            out[RELEVANCE if pool is not None else BLEND] = relevance(k)
+        if BLEND in names and rerank is not None:
+            depth = max(k, cfg.candidates)
+            if depth not in pools:
+                pools[depth] = relevance(depth)
+            out[BLEND] = rerank(pools[depth], k)
+        if RELEVANCE in names or (BLEND in names and rerank is None):
+            out[RELEVANCE if rerank is not None else BLEND] = relevance(k)
         result[k] = {n: out[n] for n in names}
     return result

@@ -12,6 +12,7 @@ MLflow, so the dashboard asks here.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,14 @@ class ExploreError(ValueError):
     """Something the dashboard was asked for is not in the store; the message says what."""
 
 
+class NoStore(ExploreError):
+    """The tracking URI names no store: a SQLite file that is not there."""
+
+
+class BadStore(ExploreError):
+    """The tracking URI is not one MLflow can open (a typo, a plain file path)."""
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """One run's identity and numbers (tags `data`, `features`, `algorithm` set by custseg)."""
@@ -50,8 +59,12 @@ class RunInfo:
 
     @property
     def label(self) -> str:
-        """How a picker names the run: name, day and time, short id."""
-        return f"{self.run_name} · {self.start:%Y-%m-%d %H:%M} · {self.run_id[:8]}"
+        return run_label(self.run_name, self.start, self.run_id)
+
+
+def run_label(name: str, start: pd.Timestamp, run_id: str) -> str:
+    """How a picker names a run: name, day and time, short id."""
+    return f"{name} · {start:%Y-%m-%d %H:%M} · {run_id[:8]}"
 
 
 def _sqlite_file(uri: str) -> Path | None:
@@ -66,10 +79,18 @@ def client(uri: str) -> MlflowClient:
     never created: an empty store would only hide the mistake)."""
     db = _sqlite_file(uri)
     if db is not None and not db.is_file():
-        raise ExploreError(f"no MLflow store at {redact(uri)} (the file {db} does not exist). "
-                           "Run `python -m custseg` here first, or start the dashboard with "
-                           "--tracking-uri pointing at the store your runs went to")  # fmt: skip
-    return MlflowClient(uri)
+        raise NoStore(f"no MLflow store at {redact(uri)} (the file {db} does not exist). "
+                      "Run `python -m custseg` here first, or start the dashboard with "
+                      "--tracking-uri pointing at the store your runs went to")  # fmt: skip
+    try:
+        made = MlflowClient(uri)
+        made.search_experiments(max_results=1)  # MLflow opens a store on first use
+    except Exception as exc:  # MLflow's URI parsing, store errors: one line naming the URI
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise BadStore(f"--tracking-uri {redact(uri)}: MLflow cannot open it ({why}). Fix: "
+                       "sqlite:///PATH/mlflow.db for a local store, or http://HOST:PORT for a "
+                       "tracking server") from None  # fmt: skip
+    return made
 
 
 def _info(c: MlflowClient, run: Any, experiments: dict[str, str]) -> RunInfo:
@@ -95,8 +116,8 @@ def runs(uri: str) -> pd.DataFrame:
     rows = []
     for run in found:
         tags = run.data.tags
-        if "mlflow.parentRunId" in tags or "algorithm" not in tags:
-            continue
+        if "mlflow.parentRunId" in tags or "algorithm" not in tags or "kind" in tags:
+            continue  # trials, runs of other tools, `custseg drift` runs (tag kind=drift)
         i = _info(c, run, experiments)
         rows.append({"run_id": i.run_id, "run_name": i.run_name, "experiment": i.experiment,
                      "status": i.status, "start": i.start, "data": tags.get("data", ""),
@@ -126,25 +147,31 @@ def artifacts(uri: str, run_id: str) -> set[str]:
 
 
 def cache_dir(uri: str, run_id: str) -> Path:
-    """Where this run's fetched artifacts stay (one folder per store and run)."""
+    """Where this run's fetched artifacts stay: one folder per user (readable by them only),
+    store and run."""
     store = hashlib.sha256(uri.encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / "custseg-dashboard" / store / run_id
+    mine = Path(tempfile.gettempdir()) / f"custseg-dashboard-{os.getuid()}"
+    mine.mkdir(mode=0o700, exist_ok=True)
+    return mine / store / run_id
 
 
 def fetch(uri: str, run_id: str, path: str) -> Path:
-    """The local copy of one artifact, fetched once; an ExploreError when the run lacks it."""
+    """The local copy of one artifact, fetched once; an ExploreError when the run lacks it.
+    It is fetched into a fresh folder and moved into place whole, so a fetch that was cut
+    short is never read as the artifact."""
     local = cache_dir(uri, run_id) / path
     if local.exists():
         return local
     local.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        got = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path,
-                                                  tracking_uri=uri,
-                                                  dst_path=str(local.parent))  # fmt: skip
-    except (MlflowException, OSError):
-        raise ExploreError(f"run {run_id[:8]} has no {path} (it was logged without that part, "
-                           "or by an older custseg)") from None  # fmt: skip
-    return Path(got)
+    with tempfile.TemporaryDirectory(dir=local.parent, prefix=".fetch-") as tmp:
+        try:
+            got = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path,
+                                                      tracking_uri=uri, dst_path=tmp)  # fmt: skip
+        except (MlflowException, OSError):
+            raise ExploreError(f"run {run_id[:8]} has no {path} (it was logged without that "
+                               "part, or by an older custseg)") from None  # fmt: skip
+        os.replace(got, local)
+    return local
 
 
 def table(

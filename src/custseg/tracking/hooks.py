@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from custseg.profiling.personas import personas_table
 from custseg.recommend.evaluate import headline
 from custseg.report import browser
+from custseg.report.run_report import product_names
 from custseg.result import RunResult
 from custseg.tracking.pyfunc import input_example, log_model
 from custseg.tracking.run import Tracker, tracked_run
@@ -157,6 +159,10 @@ def _recommend(t: Tracker, r: RunResult) -> None:
     t.table(recs, "recommendations")
     if r.offers is not None:
         t.table(r.offers, "segment_offers")
+    names = product_names(r.transactions) if r.transactions is not None else None
+    if names:  # what the explorer shows beside the ids
+        t.table(pd.DataFrame({"product_id": list(names), "product_name": list(names.values())}),
+                "products")
     t.metrics({"recommend.customers": recs["customer_id"].nunique()})
 
 

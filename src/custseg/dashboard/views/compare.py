@@ -7,6 +7,7 @@ import streamlit as st
 
 from custseg.dashboard import data, tables
 from custseg.dashboard.views.common import names
+from custseg.tracking.explore import run_label
 
 METRICS = ("n_customers", "n_segments", "silhouette", "davies_bouldin", "calinski_harabasz",
            "stability.ari_mean", "min_segment_share", "max_segment_share", "max_revenue_share",
@@ -20,8 +21,7 @@ def page(uri: str) -> None:
         st.info("Comparing needs two runs in the store; this one has "
                 f"{len(every)}. Run `python -m custseg` with other settings first.")  # fmt: skip
         return
-    labels = {r.run_id: f"{r.run_name} · {r.start:%Y-%m-%d %H:%M} · {r.run_id[:8]}"
-              for r in every.itertuples()}  # fmt: skip
+    labels = {r.run_id: run_label(r.run_name, r.start, r.run_id) for r in every.itertuples()}
     given = [r for r in st.query_params.get("runs", "").split(",") if r in labels]
     chosen = st.multiselect("runs", list(labels), default=given or list(labels)[:2],
                             format_func=labels.get)  # fmt: skip
@@ -48,6 +48,10 @@ def page(uri: str) -> None:
         b = other.table("segments", ["segment"])["segment"]
         cross, ari, best = tables.alignment(a, b, names(first), names(other))
         both = int(cross.to_numpy().sum())
+        if both == 0:
+            st.info(f"{labels[first.run_id]} and {labels[other.run_id]} share no customer "
+                    "(other data?): there is nothing to align.")  # fmt: skip
+            continue
         st.markdown(f"**{labels[first.run_id]} → {labels[other.run_id]}**: adjusted Rand "
                     f"index {ari:.3f} on {both:,} customers in both")
         st.table(best.assign(**{"share of its customers": best["share of its customers"]

@@ -46,5 +46,8 @@ def page(run: Run) -> None:
     if mine.empty:
         st.info("No recommendation for this customer.")
         return
-    keep = [c for c in ("rank", "item", "reason", "source", "expected_value") if c in mine]
+    products = run.products()
+    mine = mine.assign(product=[products.get(str(i), "") for i in mine["item"]])
+    keep = [c for c in ("rank", "item", "product", "reason", "source", "expected_value")
+            if c in mine and (c != "product" or products)]  # fmt: skip
     st.table(mine[keep].set_index(keep[0]))

@@ -14,7 +14,7 @@ def page(run: Run) -> None:
     personas = run.table("personas")
     summary = run.table("profile_summary")
     table = tables.overview(personas, summary, run.info.metrics, run.maybe("value_profile"),
-                            run.maybe("segment_offers"))  # fmt: skip
+                            run.maybe("segment_offers"), run.products())  # fmt: skip
     m = run.info.metrics
     cols = st.columns(4)
     cols[0].metric("customers", f"{int(m.get('n_customers', summary['customers'].iloc[-1])):,}")

@@ -20,7 +20,8 @@ def page(run: Run) -> None:
                    "has no product ids). Pick a run with rules to explore them.")  # fmt: skip
         return
     label = names(run)
-    options = ["all", *sorted(scopes, key=lambda s: int(s) if s.lstrip("-").isdigit() else 0)]
+    options = [*(["all"] if run.has("rules_all") else []),
+               *sorted(scopes, key=lambda s: int(s) if s.lstrip("-").isdigit() else 0)]  # fmt: skip
     scope = st.selectbox("rules of", options, format_func=lambda s: "all customers" if s == "all"
                          else tables.segment_label(s, label))  # fmt: skip
     found = run.table("rules_all" if scope == "all" else f"rules_segment_{scope}")
@@ -31,7 +32,8 @@ def page(run: Run) -> None:
     support = c[3].slider("support at least", 0.0, max(float(found["support"].max()), 0.01), 0.0)
     shown = tables.filter_rules(found, item, lift, confidence, support)
     st.caption(f"{len(shown):,} of {len(found):,} rules")
-    st.dataframe(shown[["antecedent", "consequent", "support", "confidence", "lift"]],
+    st.dataframe(tables.readable_rules(shown)[["antecedent", "consequent", "support",
+                                               "confidence", "lift"]],
                  hide_index=True, width="stretch")  # fmt: skip
     st.subheader("Segments buy differently")
     every = [run.table(f"rules_segment_{s}") for s in scopes]
