@@ -11,7 +11,6 @@ apart, before any run is opened. Appends to bench/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import socket
@@ -21,7 +20,7 @@ import time
 import urllib.request
 from datetime import date
 
-from results import publish  # bench/results.py, beside this script
+from results import parser, publish  # bench/results.py, beside this script
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -60,10 +59,9 @@ def opened(b: webdriver.Chrome, url: str, expect: str, timeout: float = 300) -> 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--store", required=True, help="tracking URI of the runs")
     ap.add_argument("--run", action="append", required=True, help="run id (repeat for more)")
-    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     args = ap.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,12 +10,11 @@ measured on the run's lists for every customer. Appends to bench/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import platform
 import time
 from datetime import date
 
-from results import publish  # bench/results.py, beside this script
+from results import parser, publish  # bench/results.py, beside this script
 
 from custseg.clean import clean
 from custseg.config import load
@@ -67,8 +66,7 @@ def bench(name: str, overrides: list[str]) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    ap = parser(__doc__)
     args = ap.parse_args()
     lines = [
         f"\n## Offers by expected value, {date.today()} (`python bench/bench_offers.py`)\n",

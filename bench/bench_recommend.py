@@ -10,7 +10,6 @@ its peak allocation traced (numpy and scipy report theirs to tracemalloc). The m
 
 from __future__ import annotations
 
-import argparse
 import platform
 import time
 import tracemalloc
@@ -19,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from results import publish  # bench/results.py, beside this script
+from results import parser, publish  # bench/results.py, beside this script
 
 from custseg.clean import clean
 from custseg.config import load
@@ -97,8 +96,7 @@ def bench(name: str, overrides: list[str], cutoff: str | None) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    ap = parser(__doc__)
     args = ap.parse_args()
     lines = [
         f"\n## Recommenders, {date.today()} (`python bench/bench_recommend.py`)\n",

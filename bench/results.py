@@ -3,9 +3,17 @@ told not to (`--no-write`), so a figure is never recorded without its date and m
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """A bench script's command line: its docstring as help, and --no-write."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    return ap
 
 
 def publish(lines: list[str], write: bool) -> None:

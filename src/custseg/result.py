@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from custseg.config.schema import Config
+from custseg.data.schema import has_column
 from custseg.recommend.expected import COLUMN as EXPECTED
 from custseg.recommend.expected import top_offers
 from custseg.segment.algorithms import UNASSIGNED, build
@@ -70,6 +71,17 @@ class RunResult:
         seg = self._model().training_.segmentation
         out = seg.features.assign(segment=np.asarray(seg.labels, dtype="int64"))
         return out[["segment", *seg.features.columns]]
+
+    @cached_property
+    def product_names(self) -> dict[str, str] | None:
+        """Product id -> name (first seen) of the cleaned lines, read once for the report's
+        tables and figures and the logged `products` table; None without names."""
+        tx = self.transactions
+        if tx is None or not (has_column(tx, "product_name") and has_column(tx, "product_id")):
+            return None
+        first = tx.drop_duplicates("product_id")
+        return dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
+                        strict=True))  # fmt: skip
 
     @cached_property
     def offers(self) -> pd.DataFrame | None:

@@ -38,7 +38,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     b = run_logged(make_config(f"tracking.uri={uri}", SMALL, "rules=none", "recommend=none",
                                "features=rfm", "segment.n_clusters=4", "report=none"),
                    tmp / "b")  # fmt: skip
-    return {"uri": uri, "a": a.run_id, "b": b.run_id, "tmp": str(tmp)}
+    return {"uri": uri, "a": a.run_id, "b": b.run_id}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ what a list is worth (what a campaign compares across customers), never the orde
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from custseg.recommend.codes import labels_of
 from custseg.recommend.history import History
 from custseg.recommend.kernels import order_in_runs, rank_within
 from custseg.recommend.metrics import Ranked, ranked
+
+if TYPE_CHECKING:  # learned imports this module
+    from custseg.recommend.learned import BlendChoice
 
 COLUMN = "expected_value"  # the served list's column: P(purchase) x value x P(alive)
 RELEVANCE_RANK = "relevance_rank"  # where the offer stood in relevance order
@@ -77,7 +80,7 @@ def item_values(tx: pd.DataFrame, item: str) -> tuple[pd.Series, str] | None:
 
 
 def learn_expected(
-    tx: pd.DataFrame, item: str, choice: Any, say: bool = True, alive: bool = True
+    tx: pd.DataFrame, item: str, choice: BlendChoice, say: bool = True, alive: bool = True
 ) -> ExpectedValue | None:
     """Item values from the lines and the purchase curve of the learned blend's `choice`
     (`learned.BlendChoice`); None, said when `say`, when either is missing: the lists then stay
@@ -87,7 +90,7 @@ def learn_expected(
              "value stage: every customer counts as active (P(alive) = 1); value=bgnbd adds it")
     why = ""
     found = item_values(tx, item)
-    purchase = getattr(choice, "purchase", np.zeros(0))
+    purchase = choice.purchase
     if not len(purchase):
         why = f"the learned blend had no validation window ({choice.window.get('skipped')})"
     elif found is None:
@@ -122,18 +125,17 @@ def rerank(
     """The top k of each customer's relevance-ranked `candidates` (a blended list with `rank`)
     by expected value, ties kept in relevance order; `score` and COLUMN hold the expected value
     and `rank` the new position, RELEVANCE_RANK the old one. Without P(alive) every customer
-    counts as active. An offer
-    worth less than nothing (a negative margin) is never made, so a list may be shorter."""
+    counts as active. An offer worth less than nothing (a negative margin) is never made, so a
+    list may be shorter."""
     if candidates.empty:
         return candidates.assign(**{COLUMN: pd.Series(dtype="float64"),
                                     RELEVANCE_RANK: pd.Series(dtype="int64")})  # fmt: skip
-    cust, _ = labels_of(candidates["customer_id"])
+    cust, customers = labels_of(candidates["customer_id"])
     rank = candidates["rank"].to_numpy(dtype=np.int64)
     worth = expected.chance_at(rank) * expected.value_of(candidates["item"])
     if p_alive is not None:
-        customers = candidates["customer_id"]
-        worth = worth * _lookup(p_alive.set_axis(p_alive.index.astype("str")),
-                                labels_of(customers)[1], 1.0)[cust]  # fmt: skip
+        alive = p_alive.set_axis(p_alive.index.astype("str"))
+        worth = worth * _lookup(alive, customers, 1.0)[cust]
     base = np.lexsort((rank, cust))
     keep = base[order_in_runs(cust[base], worth[base], k)]
     keep = keep[worth[keep] >= 0]

@@ -7,20 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from custseg.config.schema import Recommend, Report
-from custseg.data.schema import has_column
 from custseg.recommend.evaluate import headline
 from custseg.report.figures import FigureInput, draw_figures
 from custseg.report.report import ReportInput, write_report
 from custseg.result import RunResult
-
-
-def product_names(tx: pd.DataFrame) -> dict[str, str] | None:
-    """Product id -> name (first seen), so plots and the report show names people know."""
-    if not (has_column(tx, "product_name") and has_column(tx, "product_id")):
-        return None
-    first = tx.drop_duplicates("product_id")
-    return dict(zip(first["product_id"].astype(str), first["product_name"].astype(str),
-                    strict=True))  # fmt: skip
 
 
 def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[str, Path]]:
@@ -29,7 +19,7 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
     assert model is not None and tx is not None and r.cleaning is not None
     assert isinstance(cfg.report, Report)
     seg = model.training_.segmentation
-    names = product_names(tx)
+    names = r.product_names
     search = seg.tuning
     personas = model.personas_frame()
     rules_on_products = model.rules_ is not None and cfg.rules.item == "product_id"  # type: ignore[union-attr]

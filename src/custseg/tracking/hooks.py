@@ -15,7 +15,6 @@ import yaml
 from custseg.profiling.personas import personas_table
 from custseg.recommend.evaluate import headline
 from custseg.report import browser
-from custseg.report.run_report import product_names
 from custseg.result import RunResult
 from custseg.tracking.pyfunc import input_example, log_model
 from custseg.tracking.run import Tracker, tracked_run
@@ -159,7 +158,7 @@ def _recommend(t: Tracker, r: RunResult) -> None:
     t.table(recs, "recommendations")
     if r.offers is not None:
         t.table(r.offers, "segment_offers")
-    names = product_names(r.transactions) if r.transactions is not None else None
+    names = r.product_names
     if names:  # what the explorer shows beside the ids
         t.table(pd.DataFrame({"product_id": list(names), "product_name": list(names.values())}),
                 "products")

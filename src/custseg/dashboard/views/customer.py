@@ -26,8 +26,9 @@ def page(run: Run) -> None:
         return
     row = segments.loc[given]
     seg = str(int(row["segment"]))
-    persona = names(run).get(seg, f"segment {seg}")
-    st.subheader(f"Customer {given}: {tables.segment_label(seg, names(run))}")
+    label = names(run)
+    persona = label.get(seg, f"segment {seg}")
+    st.subheader(f"Customer {given}: {tables.segment_label(seg, label)}")
     st.write(f"Segment {seg}, persona **{persona}**.")
     history = row.drop("segment").rename("value").to_frame()
     if run.has("customer_value"):
