@@ -133,9 +133,14 @@ def test_rule_filters_change_the_table_and_segments_show_their_partners(store, a
     item = str(rules.sort_values("lift").iloc[-1]["antecedent"][0])
     at.text_input(key="rules_item").set_value(item).run()
     assert 0 < shown() <= int((rules["lift"] >= 3.0).sum())
+    products = logged_table(store["uri"], store["a"], "products")
+    name = products.loc[products["product_id"].astype(str) == item, "product_name"].item()
+    assert at.dataframe[0].value["antecedent"].str.contains(f"{name} ({item})", regex=False).any()
     at.text_input(key="partners_item").set_value(item).run()
     side = at.table[-1].value
     assert "all customers" in side.columns and side.shape[1] >= 2  # overall and a segment
+    at.text_input(key="partners_item").set_value(name.lower()).run()  # by name, any case
+    assert at.table[-1].value.equals(side)
 
 
 def test_a_customer_lookup_shows_segment_persona_value_and_offers_with_reasons(store, app):

@@ -82,6 +82,24 @@ def test_partners_put_each_segments_consequents_side_by_side():
     assert tables.partners(RULES, "nothing", {}).empty
 
 
+PRODUCTS = {"mug": "WHITE MUG", "tea": "ENGLISH TEA", "saucer": "BLUE SAUCER"}
+
+
+def test_rules_show_and_find_products_by_name():
+    shown = tables.readable_rules(RULES, PRODUCTS)
+    assert shown["antecedent"].tolist()[:2] == ["WHITE MUG (mug)",
+                                                "WHITE MUG (mug), ENGLISH TEA (tea)"]
+    assert shown["consequent"].tolist()[3] == "bulb"  # no name logged: the id alone
+    found = tables.filter_rules(RULES, item="english", products=PRODUCTS)
+    assert found["consequent"].tolist() == ["spoon", "tea", "tea"]  # by lift: 5.0, 2.0, 1.2
+    assert tables.filter_rules(RULES, item="english")["consequent"].tolist() == []  # ids only
+    got = tables.partners(RULES, "white mug", tables.persona_names(PERSONAS), products=PRODUCTS)
+    assert got["all customers"].tolist() == ["spoon (lift 5.0)", "ENGLISH TEA (tea) (lift 2.0)"]
+    assert got["0 · Big spenders"].tolist() == ["BLUE SAUCER (saucer) (lift 3.0)", ""]
+    assert tables.partners(RULES, "white", {}, products=PRODUCTS).empty  # a whole name only
+    assert tables.partners(RULES, " ", {}, products=PRODUCTS).empty  # nothing asked
+
+
 def test_alignment_matches_sklearn_and_names_where_each_segment_went():
     rng = np.random.default_rng(0)
     a = pd.Series(rng.integers(0, 3, 300), index=[f"c{i}" for i in range(300)])

@@ -279,3 +279,23 @@ def test_without_personas_or_offers_the_glance_and_tables_say_segment_n(
     glance = md.split("## Segments at a glance")[1].split("\n## ")[0]
     assert "suggested actions" not in glance and "top offers" not in glance
     assert "| measure | segment 0 | all customers | vs all |" in md
+
+
+def test_offers_say_what_their_worth_counts(tmp_path: Path, full: tuple[str, ReportInput]) -> None:
+    """Offers valued by a margin column are called margin, never revenue; without a value
+    stage the text does not claim P(alive) is in the worth."""
+    md, inp = full
+    first = md.split("## Segment 0:")[1].split("\n## ")[0]
+    assert "times the customer's chance of still being active" in first
+    evaluation = pd.DataFrame({"hit_rate@10": [0.49, 0.51], "revenue@10": [16.8, 15.4]},
+                              index=["custseg", "custseg_relevance"])  # fmt: skip
+    margin = replace(inp, offer_basis="margin", offers_p_alive=False, evaluation=evaluation)
+    text = write_report(margin, tmp_path)[0].read_text(encoding="utf-8")
+    first = text.split("## Segment 0:")[1].split("\n## ")[0]
+    assert "### Top offers by expected margin" in first
+    assert "| item | customers offered it | expected margin |" in first
+    assert "times the item's margin, with every customer counted as active" in first
+    assert "times the customer's chance" not in first
+    method = text.split("## Method and metrics")[1]
+    assert "ranked by expected margin" in method and "median margin" in method
+    assert "expected revenue" not in text

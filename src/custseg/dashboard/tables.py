@@ -43,16 +43,19 @@ def items_of(value: object) -> list[str]:
     return [str(v) for v in value]  # type: ignore[attr-defined]
 
 
-def readable_rules(rules: pd.DataFrame) -> pd.DataFrame:
-    """Rule sides as "a, b" text, the way a table shows them."""
-    return rules.assign(**{c: rules[c].map(lambda v: ", ".join(items_of(v)))
-                           for c in ("antecedent", "consequent")})  # fmt: skip
-
-
 def named(item: object, products: Mapping[str, str]) -> str:
     """"HEART T-LIGHT HOLDER (85123A)": the name people know, the id a system needs."""
     i = str(item)
     return f"{products[i]} ({i})" if i in products else i
+
+
+def readable_rules(rules: pd.DataFrame, products: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rule sides as "a, b" text, the way a table shows them; with `products` (the run's id ->
+    name table) each item is "NAME (id)"."""
+    known = products or {}
+    return rules.assign(**{c: rules[c].map(lambda v: ", ".join(named(i, known)
+                                                               for i in items_of(v)))
+                           for c in ("antecedent", "consequent")})  # fmt: skip
 
 
 def segment_label(segment: object, names: Mapping[str, str]) -> str:
@@ -123,27 +126,39 @@ def filter_rules(
     min_lift: float = 0.0,
     min_confidence: float = 0.0,
     min_support: float = 0.0,
+    products: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Rules whose antecedent or consequent mentions `item` (case-insensitive, empty: all) and
-    that reach every threshold, strongest lift first."""
+    """Rules whose antecedent or consequent mentions `item` (case-insensitive, in an id or,
+    with `products`, a product name; empty: all) and that reach every threshold, strongest
+    lift first."""
     keep = ((rules["lift"] >= min_lift) & (rules["confidence"] >= min_confidence)
             & (rules["support"] >= min_support))  # fmt: skip
     if item:
-        text = readable_rules(rules)
+        text = readable_rules(rules, products)
         text = text["antecedent"] + " " + text["consequent"]
         keep &= text.str.contains(item, case=False, regex=False)
     return rules[keep].sort_values(["lift", "confidence"], ascending=False).reset_index(drop=True)
 
 
 def partners(
-    rules: pd.DataFrame, item: str, names: Mapping[str, str], top: int = 5
+    rules: pd.DataFrame, item: str, names: Mapping[str, str], top: int = 5,
+    products: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """"Segments buy differently": for rules with `item` (the whole id, any case) in the
-    antecedent, each scope's top `top` consequents by lift, side by side (one column per scope,
-    `all` first)."""
+    """"Segments buy differently": for rules with `item` (the whole id or, with `products`, the
+    whole product name; any case) in the antecedent, each scope's top `top` consequents by
+    lift, side by side (one column per scope, `all` first)."""
+    known = products or {}
     wanted = item.strip().casefold()
-    has = rules["antecedent"].map(lambda v: wanted in [i.casefold() for i in items_of(v)])
-    mine = readable_rules(rules[has.to_numpy(dtype=bool)]).sort_values("lift", ascending=False)
+
+    def is_wanted(i: str) -> bool:
+        return bool(wanted) and wanted in (i.casefold(), known.get(i, "").strip().casefold())
+
+    def starts_from(side: object) -> bool:
+        return any(is_wanted(i) for i in items_of(side))
+
+    has = rules["antecedent"].map(starts_from)
+    mine = readable_rules(rules[has.to_numpy(dtype=bool)], products)
+    mine = mine.sort_values("lift", ascending=False)
     columns = {}
     for scope, part in mine.groupby(mine["segment"].astype("str"), sort=False):
         picks = part.drop_duplicates("consequent").head(top)

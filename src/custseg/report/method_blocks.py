@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from custseg.redact import redact
 from custseg.report.cells import Block, fmt, is_missing, kv_table
-from custseg.report.value_blocks import value_section
+from custseg.report.value_blocks import value_section, worth_word
 
 if TYPE_CHECKING:
     from custseg.report.report import ReportInput
@@ -49,10 +49,13 @@ def evaluation_blocks(inp: ReportInput, level: int = 3) -> list[Block]:
     ev = ev.map(lambda v: fmt(v)).reset_index(names="recommender")
     out: list[Block] = [("h", level, "Recommendation evaluation (time split)"), ("table", ev)]
     if "custseg_relevance" in inp.evaluation.index:
-        out.append(("p", "custseg is the served list, ranked by expected revenue; "
+        word = worth_word(inp)
+        value = ("their median margin (data column margin)" if word == "margin" else
+                 "what they sell for (median line amount)")  # fmt: skip
+        out.append(("p", f"custseg is the served list, ranked by expected {word}; "
                          "custseg_relevance is the same blend in relevance order. revenue@k: "
-                         "what the new items each test customer bought from their top k "
-                         "sell for (median line amount, or margin), per customer."))
+                         "the new items each test customer bought from their top k, valued "
+                         f"at {value}, per customer."))
     return out
 
 

@@ -43,6 +43,8 @@ class ReportInput:
     value_check: dict[str, float] | None = None  # Holdout.metrics: the held-out days' check
     value_horizon_days: int | None = None  # what "expected purchases" counts
     offers: pd.DataFrame | None = None  # recommend.expected.top_offers: rank_by=expected_value
+    offer_basis: str = "amount"  # what an offer's worth counts: "amount" (revenue) or "margin"
+    offers_p_alive: bool = True  # the worth holds P(alive) (False: no value stage ran)
 
 
 def _collect_figures(figures: dict[str, Path], out_dir: Path) -> dict[str, Path]:

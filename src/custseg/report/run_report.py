@@ -77,6 +77,8 @@ def write_run_report(r: RunResult, out: Path, command: str) -> tuple[Path, dict[
         value_check=r.value_holdout.metrics if r.value_holdout else None,
         value_horizon_days=getattr(cfg.value, "horizon_days", None),
         offers=r.offers,
+        offer_basis=model.expected_.basis if model.expected_ is not None else "amount",
+        offers_p_alive=r.value is not None,
     )
     _, html = write_report(report, out / "report")
     return html, figures

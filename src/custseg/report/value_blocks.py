@@ -61,8 +61,14 @@ def _offers_of(inp: ReportInput, label: str) -> pd.DataFrame | None:
     return None if mine.empty else mine
 
 
+def worth_word(inp: ReportInput) -> str:
+    """What offers are worth in this run: "revenue", or "margin" when the data maps a margin
+    column (recommend.expected values items by it then)."""
+    return "margin" if inp.offer_basis == "margin" else "revenue"
+
+
 def offers_cell(inp: ReportInput, label: str, names: dict[str, str], n: int) -> str:
-    """The segment's `n` offers worth the most expected revenue, for the glance table."""
+    """The segment's `n` offers worth the most, for the glance table."""
     mine = _offers_of(inp, label)
     if mine is None:
         return "–"
@@ -72,20 +78,25 @@ def offers_cell(inp: ReportInput, label: str, names: dict[str, str], n: int) -> 
 
 
 def segment_offers(inp: ReportInput, label: str, names: dict[str, str]) -> list[Block]:
-    """The segment's offers worth the most expected revenue (recommend.rank_by=expected_value):
-    what a campaign with a budget sends first."""
+    """The segment's offers worth the most expected revenue or margin
+    (recommend.rank_by=expected_value): what a campaign with a budget sends first. The text says
+    what the worth counts, so a margin-valued run is never read as revenue."""
     mine = _offers_of(inp, label)
     if mine is None:
         return []
+    word = worth_word(inp)
     table = pd.DataFrame({
         "item": [names.get(i, i) for i in mine["item"]],
         "customers offered it": [f"{n:,}" for n in mine["customers"]],
-        "expected revenue": [_money(v, inp.currency) for v in mine["expected_revenue"]],
+        f"expected {word}": [_money(v, inp.currency) for v in mine["expected_revenue"]],
     })  # fmt: skip
-    return [("h", 3, "Top offers by expected revenue"),
-            ("p", "Each offer's chance of being bought at its place in the list, times what "
-                  "the item sells for, times the customer's chance of still being active, "
-                  "summed over the segment's customers."),
+    item = "the item's margin" if word == "margin" else "what the item sells for"
+    alive = ("times the customer's chance of still being active" if inp.offers_p_alive else
+             "with every customer counted as active (no value stage ran: value=bgnbd adds "
+             "each customer's chance of still being active)")  # fmt: skip
+    return [("h", 3, f"Top offers by expected {word}"),
+            ("p", f"Each offer's chance of being bought at its place in the list, times {item}, "
+                  f"{alive}, summed over the segment's customers."),
             ("table", table)]  # fmt: skip
 
 

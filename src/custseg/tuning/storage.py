@@ -5,6 +5,13 @@ Only Optuna's public API: `RDBStorage(heartbeat_interval, grace_period,
 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback)` and
 `optuna.storages.fail_stale_trials` for a worker killed during a trial, and, for the one case
 heartbeats cannot see, `Study.tell(number, state=FAIL)` (see `StaleTrials`).
+
+On SQLite every transaction begins IMMEDIATE (`_begin_immediate`): a worker claims a queued
+trial by reading it as WAITING and writing RUNNING, which Optuna guards with SELECT ... FOR
+UPDATE. SQLite has no row locks and Python's sqlite3 driver only opens a transaction at the
+first write, so two workers (threads or processes) could both read WAITING and both claim the
+trial; the second to finish it then failed with "Cannot tell a COMPLETE trial". Queued trials
+are how this study resumes (retries, lost grid points), so the claim must be atomic.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from custseg.atomic import sqlite_init_lock
@@ -38,19 +46,25 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     (a server that does not answer, a file that cannot be written) is a TuningError naming
     `tuning.storage`: the config check has already seen that the URL itself is sound."""
     sqlite = url.startswith("sqlite")
-    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT}} if sqlite else {}
+    # four writers on one file wait for the lock; transactions are SQLAlchemy's, not the
+    # driver's (isolation_level=None), so that `_begin_immediate` decides how they begin
+    connect = {"timeout": SQLITE_TIMEOUT, "isolation_level": None}
+    engine_kwargs = {"connect_args": connect} if sqlite else {}
     try:
         with warnings.catch_warnings(), sqlite_init_lock(url):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 url,
-                engine_kwargs=engine_kwargs,  # four writers on one file: wait for the lock
+                engine_kwargs=engine_kwargs,
                 heartbeat_interval=HEARTBEAT_INTERVAL,
                 grace_period=GRACE_PERIOD,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
                     max_retry=MAX_RETRY
                 ),  # a stale trial is failed and a copy queued for the next worker that asks
             )
+            if sqlite:
+                event.listen(storage.engine, "begin", _begin_immediate)
+            return storage
     except (SQLAlchemyError, ImportError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         shown = make_url(url).render_as_string(hide_password=True)
@@ -59,6 +73,13 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
             "file can be written or the database server answers, or use "
             "tuning.storage=sqlite:///optuna.db"
         ) from exc
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Begin each SQLite transaction holding the write lock, so a read-then-write (claiming a
+    queued trial, failing a stale one) is atomic across workers (SQLAlchemy's recipe for
+    pysqlite transactions; see the module docstring)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def point(t: FrozenTrial) -> dict[str, Any]:

@@ -25,15 +25,16 @@ def page(run: Run) -> None:
     scope = st.selectbox("rules of", options, format_func=lambda s: "all customers" if s == "all"
                          else tables.segment_label(s, label))  # fmt: skip
     found = run.table("rules_all" if scope == "all" else f"rules_segment_{scope}")
+    products = run.products()
     c = st.columns(4)
-    item = c[0].text_input("item (id or part of it)", key="rules_item")
+    item = c[0].text_input("item (name or id, or part of it)", key="rules_item")
     lift = c[1].slider("lift at least", 0.0, max(float(found["lift"].max()), 1.0), 1.0)
     confidence = c[2].slider("confidence at least", 0.0, 1.0, 0.0)
     support = c[3].slider("support at least", 0.0, max(float(found["support"].max()), 0.01), 0.0)
-    shown = tables.filter_rules(found, item, lift, confidence, support)
+    shown = tables.filter_rules(found, item, lift, confidence, support, products)
     st.caption(f"{len(shown):,} of {len(found):,} rules")
-    st.dataframe(tables.readable_rules(shown)[["antecedent", "consequent", "support",
-                                               "confidence", "lift"]],
+    st.dataframe(tables.readable_rules(shown, products)[["antecedent", "consequent", "support",
+                                                         "confidence", "lift"]],
                  hide_index=True, width="stretch")  # fmt: skip
     st.subheader("Segments buy differently")
     every = [run.table(f"rules_segment_{s}") for s in scopes]
@@ -41,9 +42,9 @@ def page(run: Run) -> None:
         every.insert(0, run.table("rules_all"))
     pooled = pd.concat(every, ignore_index=True)
     product = st.text_input("a product bought (what goes with it, segment by segment)",
-                            key="partners_item", placeholder="product id")  # fmt: skip
+                            key="partners_item", placeholder="product id or name")  # fmt: skip
     if product:
-        side = tables.partners(pooled, product, label)
+        side = tables.partners(pooled, product, label, products=products)
         if side.empty:
             st.info(f"No rule starts from {product!r}.")
         else:
