@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from custseg.config import Config
 from custseg.tuning import storage as storage_module
-from custseg.tuning.space import suggest
+from custseg.tuning.space import make_sampler, suggest
 from custseg.tuning.storage import STARTED, enqueue, mark_started, open_storage
 from custseg.tuning.study import study_name, tune
 from tests.conftest import clean_env, make_config
@@ -75,6 +75,32 @@ def test_a_worker_killed_before_its_first_heartbeat_loses_no_trial(tmp_path, sho
     assert len(result.trials) == 4 == result.new_trials and not _by_state(study, TrialState.RUNNING)
     requeued = [t for t in result.trials if t.params == {"n_clusters": 4}]
     assert requeued and all(t.number > orphan.number for t in requeued)
+
+
+@pytest.mark.slow
+def test_an_unstarted_trial_holding_the_last_grid_point_is_failed_and_its_point_run(
+    tmp_path, short_grace
+):
+    """A grid whose every point is handed out, one of them to a worker that died before its
+    first heartbeat. Failing that trial through `Study.tell` ran the grid sampler's
+    `after_trial`, which calls `Study.stop` outside `optimize` and raised (seen in CI); it is
+    failed through the storage, and its point is queued and evaluated."""
+    config = make_config("tuning=optuna", "tuning.sampler=auto", "tuning.n_trials=1",
+                         f"tuning.storage=sqlite:///{tmp_path / 'optuna.db'}",
+                         "segment.search_space.n_clusters.low=4",
+                         "segment.search_space.n_clusters.high=4")  # fmt: skip
+    sampler, points = make_sampler("grid", config.segment.search_space, 1, config.seed)
+    assert points == [{"n_clusters": 4}]
+    study = optuna.create_study(study_name=study_name(config), sampler=sampler,
+                                storage=open_storage(config.tuning.storage),
+                                directions=["maximize", "minimize"])  # fmt: skip
+    orphan = _ask(study)  # takes the only grid point; its worker dies here
+    time.sleep(2.5)
+    with threadpool_limits(1):
+        result = tune(X, config)
+    assert study.trials[orphan.number].state == TrialState.FAIL
+    assert [t.params for t in result.trials] == points and result.new_trials == 1
+    assert not _by_state(study, TrialState.RUNNING)
 
 
 @pytest.mark.slow

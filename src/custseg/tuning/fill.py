@@ -62,8 +62,9 @@ def surplus(study: optuna.Study, number: int, params: Mapping[str, Any], target:
     return len(earlier) >= target or (unique and any(point(t) == params for t in earlier))
 
 
-def fill(study: optuna.Study, target: int, points: list[dict[str, Any]] | None,
-         work: Callable[[int], None], timeout: float) -> None:  # fmt: skip
+def fill(study: optuna.Study, storage: optuna.storages.BaseStorage, target: int,
+         points: list[dict[str, Any]] | None, work: Callable[[int], None],
+         timeout: float) -> None:  # fmt: skip
     """Work, then wait, until the study holds `target` settled trials and none running.
 
     `work(n)` runs up to n trials in this process. A worker that finishes its share early waits
@@ -72,7 +73,7 @@ def fill(study: optuna.Study, target: int, points: list[dict[str, Any]] | None,
     points that no trial holds any more (a trial's worker died) are queued again. Raises
     StudyTimeout (a TuningError and a TimeoutError) after `timeout` seconds without progress.
     """
-    stale = StaleTrials(study)
+    stale = StaleTrials(study, storage)
     last_complete, since, logged = -1, time.monotonic(), float("-inf")  # say it at once
     while True:
         stale.fail()

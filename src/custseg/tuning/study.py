@@ -218,8 +218,9 @@ def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None
             log.info(notes[-1])
         target = len(points)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(tuning.storage)
     study = optuna.create_study(
-        study_name=name, storage=open_storage(tuning.storage), sampler=sampler,
+        study_name=name, storage=storage, sampler=sampler,
         directions=["maximize", "minimize"], load_if_exists=True,
     )  # fmt: skip
     done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
@@ -235,7 +236,7 @@ def tune(X: np.ndarray, config: Config, on_trial: Callable[[Trial], None] | None
         with _one_thread_each(n_jobs):
             study.optimize(objective, n_trials=n, callbacks=[Full(target)], n_jobs=n_jobs)
 
-    fill(study, target, points, work, tuning.wait_timeout)
+    fill(study, storage, target, points, work, tuning.wait_timeout)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     failures = [(t.number, t.params, str(t.user_attrs[ERROR]))
                 for t in study.get_trials(deepcopy=False) if errored(t)]  # fmt: skip
