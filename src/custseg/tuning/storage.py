@@ -4,7 +4,8 @@ failed and retried instead of holding its place in the study for good.
 Only Optuna's public API: `RDBStorage(heartbeat_interval, grace_period,
 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback)` and
 `optuna.storages.fail_stale_trials` for a worker killed during a trial, and, for the one case
-heartbeats cannot see, `BaseStorage.set_trial_state_values(FAIL)` (see `StaleTrials`).
+heartbeats cannot see, `Study.tell(number, state=FAIL)` on the study loaded with a sampler
+that does nothing after a trial (see `StaleTrials`).
 
 On SQLite every transaction begins IMMEDIATE (`_begin_immediate`): a worker claims a queued
 trial by reading it as WAITING and writing RUNNING, which Optuna guards with SELECT ... FOR
@@ -111,11 +112,12 @@ class StaleTrials:
     not rare: `study.ask` samples the trial's point before the heartbeat thread starts, which
     is a measurable share of a short trial, yet far below the grace period. Such a trial also
     never reached its objective, which `mark_started` makes visible: a RUNNING trial this
-    process has watched for the grace period without that mark is failed through the storage,
-    as Optuna's own `fail_stale_trials` fails a stale trial, and its point, if it had one
-    (queued or retried), queued again. Not through `Study.tell`: that runs the sampler's
-    `after_trial`, and a grid sampler whose points are all handed out then calls `Study.stop`,
-    which raises outside `optimize` (this runs between `optimize` calls).
+    process has watched for the grace period without that mark is failed with `Study.tell`,
+    and its point, if it had one (queued or retried), queued again. The tell goes through the
+    same study loaded with a RandomSampler: `tell` runs the sampler's `after_trial`, and a grid
+    sampler whose points are all handed out then calls `Study.stop`, which raises outside
+    `optimize` (this runs between `optimize` calls); the trial never ran, so no sampler has
+    anything to learn from it.
 
     Limitation: a live worker that needs longer than the grace period between creating a trial
     and starting its objective (it was paused, or its database writes waited that long) loses
@@ -126,7 +128,9 @@ class StaleTrials:
     def __init__(self, study: optuna.Study, storage: optuna.storages.BaseStorage,
                  grace: float | None = None) -> None:  # fmt: skip
         self.study = study
-        self.storage = storage  # the study's own (`open_storage`)
+        # the same study, told about failures by a sampler whose after_trial does nothing
+        self._teller = optuna.load_study(study_name=study.study_name, storage=storage,
+                                         sampler=optuna.samplers.RandomSampler())  # fmt: skip
         self.grace = GRACE_PERIOD if grace is None else grace
         self._unstarted: dict[int, float] = {}  # trial number -> when first seen unstarted
 
@@ -147,11 +151,8 @@ class StaleTrials:
 
     def _fail(self, t: FrozenTrial) -> None:
         try:
-            study_id = self.storage.get_study_id_from_name(self.study.study_name)
-            trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-            if not self.storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
-                return
-        except (KeyError, optuna.exceptions.UpdateFinishedTrialError):
+            self._teller.tell(t.number, state=TrialState.FAIL)
+        except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
             return  # it finished meanwhile, or another worker failed it first
         log.warning("Trial %d never started (its worker died before its first heartbeat): "
                     "failed", t.number)  # fmt: skip
